@@ -1,0 +1,240 @@
+"""The ``briefwatch`` command line.
+
+Exit status: 0 when the command did its job (an ingest run that completed, even if some pages
+failed — they are in the report); 2 with a one-line reason for unusable arguments (missing
+path, unreadable store, unknown run or page); 3 when another run holds the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from briefwatch.errors import BriefwatchError, StoreBusyError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+DEFAULT_DB = "briefwatch.db"
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+def _default_db() -> str:
+    return os.environ.get("BRIEFWATCH_DB") or DEFAULT_DB
+
+
+def _quiet_prefect_defaults() -> None:
+    """Prefect settings that must be in place before prefect is imported."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefwatch",
+        description="Ingest briefing pages, keep every version, flag changed statements.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_db(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", default=None, metavar="PATH",
+                       help=f"SQLite store (default: $BRIEFWATCH_DB or ./{DEFAULT_DB})")
+
+    ingest = sub.add_parser("ingest", help="one run of the ingest flow over files/directories")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE",
+                        help="file or directory (recursively: .html .htm .txt .md)")
+    add_db(ingest)
+    ingest.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                        help="how to print the run's report (default: text)")
+    ingest.add_argument("--quiet", action="store_true", help="print only the counts line")
+    ingest.add_argument("--chunk-size", type=int, default=64, metavar="N",
+                        help="pages per Prefect task (default: 64)")
+
+    report = sub.add_parser("report", help="print a run's change report")
+    add_db(report)
+    report.add_argument("--run", default="latest", metavar="latest|ID")
+    report.add_argument("--format", choices=("json", "markdown", "text"), default="text")
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    history = sub.add_parser("history", help="versions of one page, newest first")
+    add_db(history)
+    history.add_argument("page", metavar="PAGE", help="page key, URL or file path")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+
+    pages = sub.add_parser("pages", help="pages the store tracks, with status and versions")
+    add_db(pages)
+    pages.add_argument("--format", choices=("text", "json"), default="text")
+
+    demo = sub.add_parser("demo", help="ingest the bundled example pages (v1, then edited v2) "
+                                       "and print the change report")
+    demo.add_argument("--workdir", default="briefwatch-demo", metavar="DIR",
+                      help="where the demo's pages and store live (default: ./briefwatch-demo)")
+    demo.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "ingest": cmd_ingest,
+        "report": cmd_report,
+        "history": cmd_history,
+        "pages": cmd_pages,
+        "demo": cmd_demo,
+    }
+    try:
+        return handlers[args.command](args)
+    except StoreBusyError as exc:
+        print(f"briefwatch: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except BriefwatchError as exc:
+        print(f"briefwatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _open_store(db: str | None, *, create: bool) -> Any:
+    from store import Store
+
+    return Store(db or _default_db(), create=create)
+
+
+def _run_ingest(sources: list[str], db: str, chunk_size: int = 64) -> dict[str, Any]:
+    from briefwatch.sources import resolve_sources
+
+    resolve_sources(sources)  # fail fast, before Prefect starts, on a missing path
+    _open_store(db, create=True).close()  # fail fast on an unusable store
+    _quiet_prefect_defaults()
+    from flows.ingest import ingest
+
+    report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size)
+    return report
+
+
+def _emit(text: str, output: str | None = None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from briefwatch.report import render
+
+    db = args.db or _default_db()
+    report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size)
+    if args.quiet:
+        counts = report["run"]["counts"]
+        _emit(f"run {report['run']['id']}: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+              + "\n")
+    else:
+        _emit(render(report, args.format))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from briefwatch.report import render
+
+    store = _open_store(args.db, create=False)
+    try:
+        run: int | str = int(args.run) if str(args.run).isdigit() else args.run
+        report = store.run_report(run)
+    finally:
+        store.close()
+    _emit(render(report, args.format), args.output)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    store = _open_store(args.db, create=False)
+    try:
+        page = args.page
+        if os.path.exists(page):
+            page = Path(page).resolve().as_uri()
+        versions = store.history(page)
+    finally:
+        store.close()
+    rows = [_as_dict(v) for v in versions]
+    if args.format == "json":
+        _emit(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+        return EXIT_OK
+    for row in rows:
+        _emit(_history_line(row) + "\n")
+    return EXIT_OK
+
+
+def _history_line(row: dict[str, Any]) -> str:
+    parts = [f"v{row.get('number')}", str(row.get("created_at") or ""),
+             f"run {row.get('run_id')}", f"{row.get('statement_count')} statements"]
+    if row.get("changes") is not None:
+        parts.append(f"{row['changes']} changes")
+    parts.append(str(row.get("title") or ""))
+    return "  ".join(parts)
+
+
+def cmd_pages(args: argparse.Namespace) -> int:
+    store = _open_store(args.db, create=False)
+    try:
+        rows = [_as_dict(p) for p in store.pages()]
+    finally:
+        store.close()
+    if args.format == "json":
+        _emit(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+        return EXIT_OK
+    for row in rows:
+        _emit(f"{row.get('status', ''):8} v{row.get('versions', row.get('version_count', '?'))}"
+              f"  {row.get('key')}  {row.get('title') or ''}\n")
+    return EXIT_OK
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return obj
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    return dict(vars(obj))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Ingest the bundled pages as a first capture, then their edited versions."""
+    from briefwatch.report import render
+
+    workdir = Path(args.workdir).resolve()
+    pages = workdir / "pages"
+    db = str(workdir / "briefwatch.db")
+    if pages.exists():
+        shutil.rmtree(pages)
+    for path in (Path(db), Path(db + "-wal"), Path(db + "-shm")):
+        path.unlink(missing_ok=True)
+    pages.mkdir(parents=True)
+    _copy_examples(EXAMPLES / "v1", pages)
+    first = _run_ingest([str(pages)], db)
+    counts = first["run"]["counts"]
+    print(f"run {first['run']['id']} (first capture): "
+          + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    _copy_examples(EXAMPLES / "v2", pages)
+    second = _run_ingest([str(pages)], db)
+    print(f"run {second['run']['id']} (edited capture): report follows\n")
+    _emit(render(second, args.format))
+    print(f"\nstore: {db}  (try: briefwatch pages --db {db})")
+    return EXIT_OK
+
+
+def _copy_examples(src: Path, dest: Path) -> None:
+    for path in sorted(src.iterdir()):
+        if path.is_file():
+            shutil.copyfile(path, dest / path.name)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

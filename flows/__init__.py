@@ -1,0 +1,1 @@
+"""Prefect layer: the only package that imports prefect."""
