@@ -132,12 +132,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = args.db or _default_db()
     report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size)
     if args.quiet:
-        counts = report["run"]["counts"]
-        _emit(f"run {report['run']['id']}: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-              + "\n")
+        _emit(f"run {report['run']['id']}: {_counts(report)}\n")
     else:
         _emit(render(report, args.format))
     return EXIT_OK
+
+
+def _counts(report: dict[str, Any]) -> str:
+    counts = report["run"]["counts"]
+    return ", ".join(f"{counts.get(k, 0)} {k}"
+                     for k in ("new", "changed", "unchanged", "gone", "failed"))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -219,9 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pages.mkdir(parents=True)
     _copy_examples(EXAMPLES / "v1", pages)
     first = _run_ingest([str(pages)], db)
-    counts = first["run"]["counts"]
-    print(f"run {first['run']['id']} (first capture): "
-          + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print(f"run {first['run']['id']} (first capture): {_counts(first)}")
     _copy_examples(EXAMPLES / "v2", pages)
     second = _run_ingest([str(pages)], db)
     print(f"run {second['run']['id']} (edited capture): report follows\n")

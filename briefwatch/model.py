@@ -74,16 +74,16 @@ class Statement:
     paragraph: int  # index of the paragraph (block) the sentence is in
     position: int  # index of the statement in the document
     section: str | None = None  # the heading the statement sits under, if any
+    # derived once at construction (hot path: hashing, diffing, storing)
+    key: str = field(init=False, repr=False, compare=False)  # comparison form (match_key)
+    sid: str = field(init=False, repr=False, compare=False)  # content address
 
-    @property
-    def key(self) -> str:
-        """Comparison form of the text (typography does not count)."""
-        return match_key(self.text)
-
-    @property
-    def sid(self) -> str:
-        """Content address: the same words by the same speaker in the same role share an id."""
-        return sha256_hex("\x1f".join((self.key, self.speaker or "", self.kind.value)))[:32]
+    def __post_init__(self) -> None:
+        key = match_key(self.text)
+        object.__setattr__(self, "key", key)
+        # the same words by the same speaker in the same role share an id
+        sid = sha256_hex("\x1f".join((key, self.speaker or "", self.kind.value)))[:32]
+        object.__setattr__(self, "sid", sid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,9 @@ def resolve_sources(sources: Sequence[str]) -> list[Path]:
     resolved: list[Path] = []
     for source in sources:
         if source.startswith(("http://", "https://")):
-            raise SourceError(f"{source}: fetching URLs is not supported yet; give a file or directory")
+            raise SourceError(
+                f"{source}: fetching URLs is not supported yet; give a file or directory"
+            )
         path = Path(source.removeprefix("file://")).expanduser()
         if not path.exists():
             raise SourceError(f"{source}: no such file or directory")

@@ -43,7 +43,10 @@ def parse_chunk(
 def store_chunk(db_path: str, run_id: int, results: list[PageResult]) -> list[str]:
     store = Store(db_path)
     try:
-        return store_results(store, run_id, results)
+        # one commit per chunk; each page is a savepoint inside it, so a failing page rolls
+        # back alone and a crash never leaves a partial version
+        with store.batch():
+            return store_results(store, run_id, results)
     finally:
         store.close()
 
@@ -111,7 +114,7 @@ def ingest(
                 store_chunk(db_path, run_id, results)
                 done += len(results)
                 logger.info("%d/%d pages processed", done, len(items))
-            roots = sorted({i.source_root for i in items} | _directory_roots(sources))
+            roots = sorted(_directory_roots(sources))
             report = finish_task(db_path, run_id, roots, {i.location for i in items})
     finally:
         lock_store.close()

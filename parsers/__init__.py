@@ -7,11 +7,20 @@ boilerplate, and splits the body into attributed statements.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from briefwatch.errors import ParseError
-from briefwatch.model import Block, Document, Extracted, PageKind, PageMeta, StatementKind
+from briefwatch.model import (
+    Block,
+    Document,
+    Extracted,
+    PageKind,
+    PageMeta,
+    Statement,
+    StatementKind,
+)
 from briefwatch.textnorm import match_key
 from parsers.boilerplate import strip_boilerplate
 from parsers.encoding import decode_bytes
@@ -119,12 +128,12 @@ def _title(meta: PageMeta, blocks: tuple[Block, ...]) -> tuple[str | None, tuple
     return meta.title, blocks
 
 
-def _kind(meta: PageMeta, transcript: bool, statements: list[object]) -> PageKind:
+def _kind(meta: PageMeta, transcript: bool, statements: Sequence[Statement]) -> PageKind:
     if transcript:
         return PageKind.TRANSCRIPT
     if meta.kind_hint is not None:
         return meta.kind_hint
     quoted = {StatementKind.QUOTE, StatementKind.PARAPHRASE}
-    if any(getattr(s, "kind", None) in quoted for s in statements):
+    if any(s.kind in quoted for s in statements):
         return PageKind.ARTICLE
     return PageKind.OTHER

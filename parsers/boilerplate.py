@@ -40,7 +40,9 @@ CAPTION_TAIL = re.compile(
 VIDEO_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 VIDEO_CONTROL = re.compile(r"^(?:play|pause|mute|unmute|fullscreen|replay)$", re.I)
 VIDEO_TITLE = re.compile(r"^video\s*\|\s*\d{1,2}:\d{2}", re.I)
-FOLLOW_LINE = re.compile(r"^\(?\s*follow\b.{0,120}\bon (?:twitter|x|facebook|instagram)\b.*\)?$", re.I)
+FOLLOW_LINE = re.compile(
+    r"^\(?\s*follow\b.{0,120}\bon (?:twitter|x|facebook|instagram)\b.*\)?$", re.I
+)
 RELATED_MARKER = re.compile(
     r"^(?:related (?:stories|links|content|articles|news|posts|coverage)|more (?:stories|news)"
     r"|read more|see also|you may also like|recommended)\s*:?$",

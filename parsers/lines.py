@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from briefwatch.textnorm import clean_text
 
@@ -44,7 +45,7 @@ def join_wrapped(lines: Sequence[str], width: int | None) -> list[str]:
         return [clean_text(line) for line in lines if line.strip()]
     paragraphs: list[str] = []
     current = lines[0].strip()
-    for prev, line in zip(lines, lines[1:], strict=False):
+    for prev, line in pairwise(lines):
         if was_wrapped(prev, line, width):
             current = _join(current, line.strip())
         else:

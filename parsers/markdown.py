@@ -22,7 +22,9 @@ from briefwatch.model import Block, Extracted, PageKind, PageMeta
 from briefwatch.textnorm import clean_text
 from parsers.lines import looks_like_heading
 
-_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER = re.compile(
+    r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
+)
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _HR = re.compile(r"^\s{0,3}(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
@@ -37,11 +39,15 @@ _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _HTML_DROP = re.compile(
     r"<(figcaption|script|style|iframe)\b[^>]*>.*?</\1\s*>|<img\b[^>]*>|<!--.*?-->", re.S | re.I
 )
-_HTML_BLOCK = re.compile(r"</?(?:p|div|tr|table|tbody|thead|figure|h[1-6]|ul|ol|li|br)\b[^>]*/?>", re.I)
+_HTML_BLOCK = re.compile(
+    r"</?(?:p|div|tr|table|tbody|thead|figure|h[1-6]|ul|ol|li|br)\b[^>]*/?>", re.I
+)
 _HTML_CELL = re.compile(r"</?t[dh]\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*\b[^>]*>")
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
-_EM = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)|(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w])", re.S)
+_EM = re.compile(
+    r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)|(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w])", re.S
+)
 _STRAY_EMPHASIS = re.compile(r"(?<!\\)\*{1,3}")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~\"'$%&,/:;<=?@^ ])")
 _HARD_BREAK = re.compile(r"(?: {2,}|\\)$")

@@ -20,7 +20,10 @@ SPEECH_VERBS = (
     "commented|exclaimed|agreed"
 )
 _TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z]\.|[A-Z][\w’'\-]+)"
-_CONNECTOR = r"(?:of|for|de|del|der|da|van|von|al|bin|la|le|du|y)"
+_CONNECTOR = (
+    r"(?:of|for|de|del|der|da|van|von|al|bin|la|le|du|y|spokesman|spokeswoman|spokesperson"
+    r"|press secretary|secretary|deputy|chief|commander|official|minister|ambassador)"
+)
 NAME = rf"{_TOKEN}(?:\s+(?:{_CONNECTOR}\s+)?{_TOKEN}){{0,7}}"
 DESCRIPTOR_NOUNS = frozenset(
     """spokesman spokeswoman spokesperson secretary general colonel commander official
@@ -73,19 +76,24 @@ class Turn:
 def transcript_label(text: str) -> Turn | None:
     """The speaker label a transcript paragraph starts with, if any."""
     q = QUESTION_LABEL.match(text)
-    if q and (not q.group("rest") or q.group("rest")[:1].isupper() or q.group("rest")[:1] in "“\"'‘(["
-              or q.group("rest")[:1].isdigit()):
+    if q and _starts_like_question(q.group("rest")):
         return Turn("Q", q.group("rest").strip(), True)
     m = LABEL.match(text)
     if not m:
         return None
     label = " ".join(m.group("label").split())
     words = [w.strip(".'’") for w in label.split("(")[0].split()]
-    if not any(len(w) >= 2 for w in words) or set(words) & NOT_LABELS and len(words) <= 2:
+    if not any(len(w) >= 2 for w in words) or (set(words) & NOT_LABELS and len(words) <= 2):
         return None
     if len(label) > 60:
         return None
     return Turn(label, m.group("rest").strip(), False)
+
+
+def _starts_like_question(rest: str) -> bool:
+    """After a bare "Q": a reporter's question starts like a sentence (or is empty)."""
+    first = rest[:1]
+    return not rest or first.isupper() or first.isdigit() or first in "“\"'‘(["
 
 
 @dataclass
@@ -120,7 +128,7 @@ class SpeakerContext:
         return None
 
     def fullest(self, name: str) -> str:
-        """The longest form of ``name`` written in the page ("Dillon" -> "Army Col. Ryan S. Dillon")."""
+        """The longest form of ``name`` the page writes: "Dillon" -> "Army Col. Ryan S. Dillon"."""
         if name in self._full:
             return self._full[name]
         best = name
@@ -134,7 +142,8 @@ class SpeakerContext:
 
 @lru_cache(maxsize=4096)
 def _name_pattern(surname: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w.])(?:{_TOKEN}\s+(?:{_CONNECTOR}\s+)?){{0,6}}{re.escape(surname)}\b")
+    prefix = rf"(?:{_TOKEN}\s+(?:{_CONNECTOR}\s+)?){{0,6}}"
+    return re.compile(rf"(?<![\w.]){prefix}{re.escape(surname)}\b")
 
 
 def _strip_leading_stopwords(name: str) -> str:

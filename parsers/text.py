@@ -22,8 +22,7 @@ def extract_text(text: str) -> Extracted:
     blocks: list[Block] = []
     for group in groups:
         for para in join_wrapped(group, width):
-            kind = "heading" if looks_like_heading(para) else "paragraph"
-            blocks.append(Block(kind, para))
+            blocks.append(Block("heading" if looks_like_heading(para) else "paragraph", para))
     if not blocks:
         raise ParseError("empty document: no text")
     return Extracted(blocks=tuple(blocks), meta=PageMeta(), format="text")

@@ -48,7 +48,8 @@ def _golden_view(doc: Document) -> dict[str, object]:
         "published": doc.published,
         "headings": list(doc.headings),
         "statements": [
-            {k: (v.value if isinstance(v, StatementKind) else v) for k, v in asdict(s).items()}
+            {k: (v.value if isinstance(v, StatementKind) else v)
+             for k, v in asdict(s).items() if k not in ("key", "sid")}
             for s in doc.statements
         ],
     }

@@ -1,0 +1,800 @@
+"""The SQLite store: every version of every page, their statements and flagged changes.
+
+One ``Store`` wraps one sqlite-utils ``Database`` (WAL, foreign keys on, busy timeout). Each
+``record_*`` call is one transaction; inside ``Store.batch()`` each becomes a savepoint of
+the batch's transaction, so a chunk of pages costs one commit and a failing page still
+rolls back alone. The connection may be shared by threads; calls are serialised.
+
+Caller protocol for one page (see ``flows``):
+
+1. ``location_state(location)``; if its ``last_raw_hash`` equals the new bytes' hash,
+   ``record_unchanged(...)`` and stop (no parse).
+2. Parse; ``previous = latest_document(doc.key)`` (by page key, not location: a page seen
+   before under another location is the same page); diff against ``previous.document``.
+3. ``record_page(..., doc=doc, diff=diff, previous=previous)``, or ``record_failure`` on error.
+4. At the end of a run, ``mark_gone`` per SOURCE root, then ``finish_run``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlite_utils import Database
+
+from briefwatch.errors import RunNotFoundError, StoreError
+from briefwatch.model import Document, PageDiff, Statement
+from store import report_data
+from store.blobs import Compression, compress, decompress
+from store.lock import WriterLock
+from store.records import (
+    LocationState,
+    Outcome,
+    PageOutcome,
+    PageStatus,
+    PageSummary,
+    RunStatus,
+    RunSummary,
+    SearchHit,
+    StoredVersion,
+    VersionInfo,
+)
+from store.rows import (
+    Row,
+    change_rows,
+    document_from_rows,
+    membership_rows,
+    now_iso,
+    statement_rows,
+    to_json,
+    version_row,
+)
+from store.schema import MIGRATIONS, known_migrations
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_CURRENT_SQL = """
+    SELECT v.id, v.number, v.content_hash FROM versions v WHERE v.id = ?
+"""
+
+
+def _serialised(
+    method: Callable[Concatenate[Store, P], T],
+) -> Callable[Concatenate[Store, P], T]:
+    """Run the method under the store's mutex, mapping SQLite errors to StoreError."""
+
+    @wraps(method)
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with self._mutex:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path}: {method.__name__} failed: {exc}") from exc
+
+    return wrapper
+
+
+class Store:
+    """A briefwatch SQLite store (created and migrated on open)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool = True,
+        compression: Compression = "zlib",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.compression: Compression = compression
+        self._mutex = threading.RLock()
+        self._writer: WriterLock | None = None
+        self.db = _open(self.path, create=create, busy_timeout=busy_timeout)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._writer is not None:
+                self._writer.release()
+                self._writer = None
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def writer_lock(self, *, wait: float = 0.0) -> Iterator[None]:
+        """Hold the exclusive run lock; StoreBusyError if another holder keeps it ``wait`` s."""
+        if self._writer is not None:
+            raise StoreError(f"store {self.path}: this Store already holds the writer lock")
+        lock = WriterLock(self.path)
+        lock.acquire(wait=wait)
+        self._writer = lock
+        try:
+            yield
+        finally:
+            self._writer = None
+            lock.release()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many ``record_*`` calls into one transaction (each call is a savepoint)."""
+        with self._mutex:
+            try:
+                with self.db.atomic():
+                    yield
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path}: batch failed: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Database]:
+        with self._mutex, self.db.atomic():
+            yield self.db
+
+    # ---------------------------------------------------------------------- runs
+
+    @_serialised
+    def start_run(
+        self,
+        sources: Sequence[str],
+        *,
+        flow_run_id: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> int:
+        with self._transaction() as db:
+            table = db.table("runs")
+            table.insert(
+                {
+                    "started_at": now_iso(),
+                    "flow_run_id": flow_run_id,
+                    "status": RunStatus.RUNNING.value,
+                    "sources": to_json(list(sources)),
+                    "options": to_json(options or {}),
+                }
+            )
+            run_id = table.last_rowid
+            assert run_id is not None
+        if self._writer is not None:
+            self._writer.set_run(run_id)
+        return run_id
+
+    @_serialised
+    def set_flow_run_id(self, run_id: int, flow_run_id: str) -> None:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE runs SET flow_run_id = ? WHERE id = ?", [flow_run_id, run_id]
+            )
+            if cursor.rowcount == 0:
+                raise RunNotFoundError(f"no run {run_id} in store {self.path}")
+
+    @_serialised
+    def finish_run(self, run_id: int, *, status: str = "completed") -> RunSummary:
+        if status not in (RunStatus.COMPLETED, RunStatus.FAILED):
+            raise StoreError(f"finish_run: status must be 'completed' or 'failed', not {status!r}")
+        run_status = RunStatus(status)
+        with self._transaction() as db:
+            counts = report_data.outcome_counts(db, run_id)
+            cursor = db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE id = ?",
+                [now_iso(), run_status.value, to_json(counts), run_id],
+            )
+            if cursor.rowcount == 0:
+                raise RunNotFoundError(f"no run {run_id} in store {self.path}")
+            return report_data.run_summary(db, run_id)
+
+    @_serialised
+    def run_summary(self, run: int | str = "latest") -> RunSummary:
+        return report_data.run_summary(self.db, report_data.resolve_run(self.db, run))
+
+    @_serialised
+    def runs(self, limit: int = 50) -> list[RunSummary]:
+        """The most recent runs, newest first."""
+        sql = "SELECT id FROM runs ORDER BY id DESC LIMIT ?"
+        ids = [r[0] for r in self.db.execute(sql, [limit])]
+        return [report_data.run_summary(self.db, run_id) for run_id in ids]
+
+    # --------------------------------------------------------------------- reads
+
+    @_serialised
+    def location_state(self, location: str) -> LocationState | None:
+        """What the store knows about ``location``; None if it was never recorded."""
+        row = _first(
+            self.db,
+            """
+            SELECT l.location, l.source_root, l.status, l.page_id, p.key,
+                   p.status AS page_status, l.last_raw_hash, l.last_run_id,
+                   p.current_version_id, v.number AS current_version, v.content_hash,
+                   l.etag, l.last_modified
+            FROM locations l
+            JOIN pages p ON p.id = l.page_id
+            LEFT JOIN versions v ON v.id = p.current_version_id
+            WHERE l.location = ?
+            """,
+            [location],
+        )
+        return None if row is None else LocationState(**row)
+
+    @_serialised
+    def location_hashes(self, locations: Iterable[str]) -> dict[str, str]:
+        """Last raw hash of each known location among ``locations`` (one query)."""
+        rows = self.db.execute(
+            "SELECT location, last_raw_hash FROM locations "
+            "WHERE location IN (SELECT value FROM json_each(?))",
+            [to_json(list(locations))],
+        )
+        return dict(rows.fetchall())
+
+    @_serialised
+    def latest_document(self, key: str) -> StoredVersion | None:
+        """The page's current version with its document; None if the key is not stored."""
+        row = _first(self.db, "SELECT current_version_id FROM pages WHERE key = ?", [key])
+        if row is None or row["current_version_id"] is None:
+            return None
+        return self._stored_version(row["current_version_id"])
+
+    @_serialised
+    def load_document(self, version_id: int) -> Document:
+        return self._stored_version(version_id).document
+
+    @_serialised
+    def load_version(self, version_id: int) -> StoredVersion:
+        return self._stored_version(version_id)
+
+    @_serialised
+    def load_raw(self, version_id: int) -> bytes:
+        """The raw bytes a version was parsed from."""
+        row = _first(
+            self.db,
+            "SELECT b.hash, b.data, b.compression FROM versions v "
+            "JOIN blobs b ON b.hash = v.raw_hash WHERE v.id = ?",
+            [version_id],
+        )
+        if row is None:
+            raise StoreError(f"no version {version_id} in store {self.path}")
+        return decompress(row["data"], row["compression"], blob_hash=row["hash"])
+
+    def _stored_version(self, version_id: int) -> StoredVersion:
+        version = _first(
+            self.db,
+            "SELECT v.*, p.key FROM versions v JOIN pages p ON p.id = v.page_id WHERE v.id = ?",
+            [version_id],
+        )
+        if version is None:
+            raise StoreError(f"no version {version_id} in store {self.path}")
+        statements = self.db.query(
+            """
+            SELECT vs.position, vs.paragraph, vs.section, coalesce(vs.text, s.text) AS text,
+                   s.speaker, s.kind
+            FROM version_statements vs JOIN statements s ON s.id = vs.statement_id
+            WHERE vs.version_id = ? ORDER BY vs.position
+            """,
+            [version_id],
+        )
+        return StoredVersion(
+            version_id=version["id"],
+            number=version["number"],
+            page_id=version["page_id"],
+            key=version["key"],
+            content_hash=version["content_hash"],
+            raw_hash=version["raw_hash"],
+            run_id=version["run_id"],
+            created_at=version["created_at"],
+            document=document_from_rows(version["key"], version, statements),
+        )
+
+    # -------------------------------------------------------------------- writes
+
+    @_serialised
+    def record_unchanged(
+        self, run_id: int, *, location: str, source_root: str, raw_hash: str
+    ) -> None:
+        """The page at a known ``location`` is unchanged (same bytes, or same content hash).
+
+        ``skipped_parse`` is set when ``raw_hash`` equals the location's last raw hash.
+        """
+        with self._transaction() as db:
+            row = _first(
+                db,
+                "SELECT l.id, l.page_id, l.last_raw_hash, p.status, p.current_version_id "
+                "FROM locations l JOIN pages p ON p.id = l.page_id WHERE l.location = ?",
+                [location],
+            )
+            if row is None:
+                raise StoreError(
+                    f"record_unchanged: location {location} is not in store {self.path}"
+                )
+            db.execute(
+                "UPDATE locations SET last_raw_hash = ?, last_run_id = ?, source_root = ?, "
+                "status = 'active', gone_run_id = NULL WHERE id = ?",
+                [raw_hash, run_id, source_root, row["id"]],
+            )
+            _touch_page(db, row["page_id"], run_id)
+            _write_page_run(
+                db,
+                run_id=run_id,
+                page_id=row["page_id"],
+                location_id=row["id"],
+                status=Outcome.UNCHANGED,
+                version_id=row["current_version_id"],
+                previous_version_id=row["current_version_id"],
+                note="restored" if row["status"] == PageStatus.GONE else None,
+                skipped_parse=row["last_raw_hash"] == raw_hash,
+            )
+
+    @_serialised
+    def record_page(
+        self,
+        run_id: int,
+        *,
+        location: str,
+        source_root: str,
+        raw: bytes,
+        raw_hash: str,
+        doc: Document,
+        diff: PageDiff | None,
+        previous: StoredVersion | None,
+    ) -> PageOutcome:
+        """Store a parsed page in one transaction (a new version only if its content changed).
+
+        ``previous`` must be what ``latest_document(doc.key)`` returned (the version the diff
+        was computed against); a stale one raises StoreError and nothing is written.
+        """
+        content_hash = doc.content_hash()
+        with self._transaction() as db:
+            page = _first(
+                db, "SELECT id, status, current_version_id FROM pages WHERE key = ?", [doc.key]
+            )
+            if page is None:
+                page_id, current = _insert_page(db, doc, run_id), None
+            else:
+                page_id, current = page["id"], _version_head(db, page["current_version_id"])
+            _check_previous(doc.key, current, previous)
+            note = "restored" if page is not None and page["status"] == PageStatus.GONE else None
+            if current is not None and current["content_hash"] == content_hash:
+                outcome, version_id, number = Outcome.UNCHANGED, current["id"], current["number"]
+                _touch_page(db, page_id, run_id)
+            else:
+                number = 1 if current is None else current["number"] + 1
+                outcome = Outcome.NEW if current is None else Outcome.CHANGED
+                version_id = self._write_version(
+                    db,
+                    doc,
+                    page_id=page_id,
+                    number=number,
+                    run_id=run_id,
+                    content_hash=content_hash,
+                    raw=raw,
+                    raw_hash=raw_hash,
+                    location=location,
+                )
+                if current is not None and diff is not None:
+                    _write_changes(db, diff, run_id, page_id, current["id"], version_id)
+                _set_current(db, page_id, doc, version_id, run_id)
+            location_id, left_page = _upsert_location(
+                db, location, source_root, page_id, raw_hash, run_id
+            )
+            previous_id = None if current is None else current["id"]
+            _write_page_run(
+                db,
+                run_id=run_id,
+                page_id=page_id,
+                location_id=location_id,
+                status=outcome,
+                version_id=version_id,
+                previous_version_id=previous_id,
+                note=note,
+                title_change=diff.title_change if diff is not None and previous_id else None,
+                metadata_changes=(
+                    diff.metadata_changes if diff is not None and previous_id else None
+                ),
+            )
+            if left_page is not None:
+                _retire_if_orphaned(
+                    db, left_page, run_id, location_id=None, location=location, now_key=doc.key
+                )
+        return PageOutcome(
+            key=doc.key,
+            page_id=page_id,
+            status=outcome,
+            version_id=version_id,
+            version=number,
+            previous_version=None if current is None else current["number"],
+            note=note,
+        )
+
+    def _write_version(
+        self,
+        db: Database,
+        doc: Document,
+        *,
+        page_id: int,
+        number: int,
+        run_id: int,
+        content_hash: str,
+        raw: bytes,
+        raw_hash: str,
+        location: str,
+    ) -> int:
+        self._write_blob(db, raw_hash, raw)
+        row = version_row(
+            doc,
+            page_id=page_id,
+            number=number,
+            run_id=run_id,
+            created_at=now_iso(),
+            content_hash=content_hash,
+            raw_hash=raw_hash,
+            location=location,
+        )
+        version_id = _insert(db, "versions", row)
+        pairs = [(stmt, stmt.sid) for stmt in doc.statements]
+        _write_statements(db, version_id, pairs)
+        return version_id
+
+    def _write_blob(self, db: Database, raw_hash: str, raw: bytes) -> None:
+        if _first(db, "SELECT 1 AS x FROM blobs WHERE hash = ?", [raw_hash]) is not None:
+            return
+        db.table("blobs").insert(
+            {
+                "hash": raw_hash,
+                "data": compress(raw, self.compression),
+                "size": len(raw),
+                "compression": self.compression,
+            }
+        )
+
+    @_serialised
+    def record_failure(
+        self, run_id: int, *, location: str, source_root: str, key: str | None, error: str
+    ) -> None:
+        """A page failed this run; only a ``page_runs`` row is written, nothing else changes.
+
+        ``source_root`` is accepted for symmetry; a failed location counts as seen by
+        ``mark_gone`` (its page keeps its status).
+        """
+        del source_root  # not needed: nothing about the location changes
+        with self._transaction() as db:
+            known = _first(
+                db,
+                "SELECT l.id, p.id AS page_id, p.current_version_id FROM locations l "
+                "JOIN pages p ON p.id = l.page_id WHERE l.location = ?",
+                [location],
+            )
+            page = known
+            if key is not None:
+                page = _first(
+                    db, "SELECT id AS page_id, current_version_id FROM pages WHERE key = ?", [key]
+                ) or known
+            current = None if page is None else page["current_version_id"]
+            _write_page_run(
+                db,
+                run_id=run_id,
+                page_id=None if page is None else page["page_id"],
+                location_id=None if known is None else known["id"],
+                key=key if page is None else None,
+                location=location if known is None else None,
+                status=Outcome.FAILED,
+                version_id=current,
+                previous_version_id=current,
+                error=error,
+            )
+
+    @_serialised
+    def mark_gone(self, run_id: int, *, source_root: str, seen_locations: set[str]) -> list[str]:
+        """Mark locations under ``source_root`` not seen this run as gone; return page keys
+        that became gone (a page is gone once none of its locations is active).
+
+        Locations with any outcome in this run (including failures) count as seen.
+        """
+        with self._transaction() as db:
+            in_run = {
+                r[0]
+                for r in db.execute(
+                    "SELECT location_id FROM page_runs "
+                    "WHERE run_id = ? AND location_id IS NOT NULL",
+                    [run_id],
+                )
+            }
+            missing = [
+                (location_id, location, page_id)
+                for location_id, location, page_id in db.execute(
+                    "SELECT id, location, page_id FROM locations "
+                    "WHERE source_root = ? AND status = 'active' ORDER BY location",
+                    [source_root],
+                )
+                if location not in seen_locations and location_id not in in_run
+            ]
+            db.conn.executemany(
+                "UPDATE locations SET status = 'gone', gone_run_id = ? WHERE id = ?",
+                [(run_id, location_id) for location_id, _, _ in missing],
+            )
+            gone: list[str] = []
+            for location_id, location, page_id in missing:
+                key = _retire_if_orphaned(
+                    db, page_id, run_id, location_id=location_id, location=location
+                )
+                if key is not None:
+                    gone.append(key)
+            return sorted(gone)
+
+    # ------------------------------------------------------------------- queries
+
+    @_serialised
+    def run_report(self, run: int | str = "latest") -> dict[str, Any]:
+        """The run's JSON report (see ``store.report_data`` for the contract)."""
+        return report_data.run_report(self.db, report_data.resolve_run(self.db, run))
+
+    @_serialised
+    def history(self, page: str) -> list[VersionInfo]:
+        """Versions of a page (by key, URL or location), newest first."""
+        return report_data.history(self.db, page)
+
+    @_serialised
+    def pages(self) -> list[PageSummary]:
+        return report_data.pages(self.db)
+
+    @_serialised
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Full-text search over statement text and speaker (words, porter stemming)."""
+        return report_data.search(self.db, query, limit)
+
+
+# ------------------------------------------------------------------ opening
+
+
+def _open(path: Path, *, create: bool, busy_timeout: float) -> Database:
+    if not create and not path.is_file():
+        raise StoreError(f"cannot open store {path}: no such file")
+    try:
+        uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout, check_same_thread=False)
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    try:
+        db = Database(conn, execute_plugins=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes, fewer fsyncs
+        _migrate(db, path)
+    except (sqlite3.Error, StoreError) as exc:
+        conn.close()
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    return db
+
+
+def _migrate(db: Database, path: Path) -> None:
+    unknown = {m.name for m in MIGRATIONS.applied(db)} - known_migrations()
+    if unknown:
+        raise StoreError(
+            f"cannot open store {path}: it was written by a newer briefwatch "
+            f"(unknown migrations: {', '.join(sorted(unknown))})"
+        )
+    if not MIGRATIONS.pending(db):
+        return
+    # IMMEDIATE: two processes opening a new store at once must not both create tables.
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        MIGRATIONS.apply(db)
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
+# ------------------------------------------------------------ write helpers
+
+
+def _first(db: Database, sql: str, params: Sequence[Any]) -> Row | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def _insert(db: Database, table: str, row: Row) -> int:
+    cursor = db.execute(
+        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _version_head(db: Database, version_id: int | None) -> Row | None:
+    return None if version_id is None else _first(db, _CURRENT_SQL, [version_id])
+
+
+def _check_previous(key: str, current: Row | None, previous: StoredVersion | None) -> None:
+    current_id = None if current is None else current["id"]
+    previous_id = None if previous is None else previous.version_id
+    if current_id != previous_id:
+        raise StoreError(
+            f"record_page {key}: stale previous version (diffed against version id "
+            f"{previous_id}, current is {current_id}); load latest_document and diff again"
+        )
+
+
+def _insert_page(db: Database, doc: Document, run_id: int) -> int:
+    return _insert(
+        db,
+        "pages",
+        {
+            "key": doc.key,
+            "url": doc.url,
+            "title": doc.title,
+            "status": PageStatus.ACTIVE.value,
+            "first_run_id": run_id,
+            "last_run_id": run_id,
+            "created_at": now_iso(),
+        },
+    )
+
+
+def _touch_page(db: Database, page_id: int, run_id: int) -> None:
+    db.execute(
+        "UPDATE pages SET last_run_id = ?, status = 'active', gone_run_id = NULL WHERE id = ?",
+        [run_id, page_id],
+    )
+
+
+def _set_current(db: Database, page_id: int, doc: Document, version_id: int, run_id: int) -> None:
+    db.execute(
+        "UPDATE pages SET current_version_id = ?, title = ?, url = ?, last_run_id = ?, "
+        "status = 'active', gone_run_id = NULL WHERE id = ?",
+        [version_id, doc.title, doc.url, run_id, page_id],
+    )
+
+
+def _write_statements(db: Database, version_id: int, pairs: list[tuple[Statement, str]]) -> None:
+    """Insert the statements the store lacks, then the version's membership rows."""
+    shared: dict[str, str] = dict(
+        db.execute(
+            "SELECT id, text FROM statements WHERE id IN (SELECT value FROM json_each(?))",
+            [to_json([sid for _, sid in pairs])],
+        ).fetchall()
+    )
+    missing: dict[str, Statement] = {}
+    for stmt, sid in pairs:
+        if sid not in shared and sid not in missing:
+            missing[sid] = stmt
+    _insert_rows(db, "statements", statement_rows((s, sid) for sid, s in missing.items()))
+    shared.update((sid, stmt.text) for sid, stmt in missing.items())
+    _insert_rows(db, "version_statements", membership_rows(version_id, pairs, shared))
+
+
+def _insert_rows(db: Database, table: str, rows: Iterable[Row], *, ignore: bool = False) -> None:
+    # Multi-row INSERTs from sqlite-utils measured as fast as a hand-written executemany.
+    db.table(table).insert_all(rows, ignore=ignore, batch_size=500)
+
+
+def _write_changes(
+    db: Database, diff: PageDiff, run_id: int, page_id: int, from_id: int, to_id: int
+) -> None:
+    # Old-side statements were stored with the previous version; insert-or-ignore anyway
+    # so a diff against an equivalent document can never break the foreign key.
+    old_side = [(c.old, c.old.sid) for c in diff.changes if c.old is not None]
+    _insert_rows(db, "statements", statement_rows(old_side), ignore=True)
+    rows = change_rows(
+        diff.changes, run_id=run_id, page_id=page_id, from_version_id=from_id, to_version_id=to_id
+    )
+    _insert_rows(db, "changes", rows)
+
+
+def _upsert_location(
+    db: Database, location: str, source_root: str, page_id: int, raw_hash: str, run_id: int
+) -> tuple[int, int | None]:
+    """Point ``location`` at ``page_id``; return its id and the page it pointed at before,
+    if that was another page."""
+    before = _first(db, "SELECT id, page_id FROM locations WHERE location = ?", [location])
+    values = {
+        "source_root": source_root,
+        "page_id": page_id,
+        "status": "active",
+        "last_raw_hash": raw_hash,
+        "last_run_id": run_id,
+        "gone_run_id": None,
+    }
+    if before is None:
+        location_id = db.table("locations").insert({"location": location, **values}).last_rowid
+        assert location_id is not None
+        # a failure recorded earlier in this run for the then-unknown location is replaced
+        db.execute(
+            "DELETE FROM page_runs WHERE run_id = ? AND location = ?", [run_id, location]
+        )
+        return location_id, None
+    db.table("locations").update(before["id"], values)
+    left = None if before["page_id"] == page_id else int(before["page_id"])
+    return int(before["id"]), left
+
+
+def _retire_if_orphaned(
+    db: Database,
+    page_id: int,
+    run_id: int,
+    *,
+    location_id: int | None,
+    location: str,
+    now_key: str | None = None,
+) -> str | None:
+    """Mark an active page gone if none of its locations is active; return its key if so.
+
+    ``location_id`` is the location that went away (None when the location now yields
+    another page, ``now_key``: the row then names no location).
+    """
+    page = _first(db, "SELECT key, status, current_version_id FROM pages WHERE id = ?", [page_id])
+    if page is None or page["status"] != PageStatus.ACTIVE:
+        return None
+    active = _first(
+        db,
+        "SELECT 1 AS x FROM locations WHERE page_id = ? AND status = 'active' LIMIT 1",
+        [page_id],
+    )
+    if active is not None:
+        return None
+    db.execute(
+        "UPDATE pages SET status = 'gone', gone_run_id = ? WHERE id = ?", [run_id, page_id]
+    )
+    _write_page_run(
+        db,
+        run_id=run_id,
+        page_id=page_id,
+        location_id=location_id,
+        status=Outcome.GONE,
+        version_id=page["current_version_id"],
+        previous_version_id=page["current_version_id"],
+        note=None if now_key is None else f"superseded: {location} is now page {now_key}",
+    )
+    return str(page["key"])
+
+
+def _write_page_run(
+    db: Database,
+    *,
+    run_id: int,
+    page_id: int | None,
+    location_id: int | None,
+    status: Outcome,
+    version_id: int | None,
+    previous_version_id: int | None,
+    key: str | None = None,
+    location: str | None = None,
+    error: str | None = None,
+    note: str | None = None,
+    title_change: dict[str, str | None] | None = None,
+    metadata_changes: dict[str, Any] | None = None,
+    skipped_parse: bool = False,
+) -> None:
+    """Insert the outcome row; a retry of the same location in the same run replaces it.
+
+    ``key``/``location`` text is only for a failure without a stored page/location.
+    """
+    db.execute(
+        "INSERT OR REPLACE INTO page_runs (run_id, page_id, location_id, key, location, status, "
+        "version_id, previous_version_id, error, note, title_change, metadata_changes, "
+        "skipped_parse) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            page_id,
+            location_id,
+            key,
+            location,
+            status.value,
+            version_id,
+            previous_version_id,
+            error,
+            note,
+            None if title_change is None else to_json(title_change),
+            None if not metadata_changes else to_json(metadata_changes),
+            int(skipped_parse),
+        ],
+    )

@@ -1,0 +1,142 @@
+"""Typed values the store returns. Plain frozen data, no database handles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from briefwatch.model import Document
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class PageStatus(StrEnum):
+    ACTIVE = "active"
+    GONE = "gone"
+
+
+class Outcome(StrEnum):
+    """A page's outcome in one run (``page_runs.status``)."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
+
+# Order of pages in a run report: what needs attention first, then by key.
+REPORT_ORDER: tuple[Outcome, ...] = (
+    Outcome.FAILED,
+    Outcome.CHANGED,
+    Outcome.NEW,
+    Outcome.GONE,
+    Outcome.UNCHANGED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    id: int
+    status: str
+    started_at: str
+    finished_at: str | None
+    flow_run_id: str | None
+    sources: tuple[str, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationState:
+    """What the store knows about a place bytes were read from."""
+
+    location: str
+    source_root: str
+    status: str  # active | gone
+    page_id: int
+    key: str
+    page_status: str
+    last_raw_hash: str | None
+    last_run_id: int | None
+    current_version_id: int | None
+    current_version: int | None  # version number
+    content_hash: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A stored version with its document rebuilt from the store."""
+
+    version_id: int
+    number: int
+    page_id: int
+    key: str
+    content_hash: str
+    raw_hash: str
+    run_id: int
+    created_at: str
+    document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """What ``record_page`` did."""
+
+    key: str
+    page_id: int
+    status: Outcome  # new | changed | unchanged
+    version_id: int
+    version: int  # version number after the write
+    previous_version: int | None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version_id: int
+    number: int
+    run_id: int
+    created_at: str
+    content_hash: str
+    raw_hash: str
+    location: str
+    title: str | None
+    statement_count: int
+    changes: dict[str, int]  # change type -> count against the previous version
+
+
+@dataclass(frozen=True, slots=True)
+class PageSummary:
+    key: str
+    url: str | None
+    title: str | None
+    status: str
+    versions: int
+    first_run_id: int
+    last_run_id: int
+    last_changed_run_id: int | None  # run that created the current version
+    last_changed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A statement matching a search, in the newest version of one page that contains it."""
+
+    statement_id: str
+    text: str
+    speaker: str | None
+    kind: str
+    key: str
+    version: int
+    position: int
+    current: bool  # the statement is in the page's current version

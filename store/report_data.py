@@ -1,0 +1,330 @@
+"""Read-side queries: run reports, page histories, page lists, search.
+
+Run report JSON contract (other tools read it; fields may be added, never renamed/dropped)::
+
+    {"run": {"id", "started_at", "finished_at", "flow_run_id", "counts": {new, changed,
+             unchanged, gone, failed}, + "status", "sources", "options"},
+     "pages": [{"key", "url", "title", "status", "version", "previous_version",
+                "title_change", "metadata_changes", "changes": [...], "error",
+                + "location", "note", "skipped_parse"}]}
+
+- ``version`` is the page's version number after the run, ``previous_version`` the one
+  before it: new -> (1, null); changed -> (n+1, n); unchanged, gone and failed -> (n, n);
+  a failure of a never-stored page -> (null, null).
+- ``changes``: a changed page's flagged changes in diff order; every statement of a new page
+  as ``added`` (``id`` null: no change rows are stored for new pages); ``[]`` otherwise.
+  Each change: ``id, type, kind, speaker, old_speaker, old, new, numbers, words,
+  similarity, position, old_position``. ``speaker`` is the new side's speaker (the old
+  side's for removed), ``old_speaker`` the old side's (null for added); ``position`` is the
+  new side's position (the old side's for removed).
+- Pages are ordered failed, changed, new, gone, unchanged, then by key and location.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from briefwatch.errors import PageNotFoundError, RunNotFoundError, StoreError
+from store.records import (
+    OUTCOMES,
+    REPORT_ORDER,
+    PageSummary,
+    RunSummary,
+    SearchHit,
+    VersionInfo,
+)
+from store.rows import Row, from_json
+
+_ORDER = {outcome.value: index for index, outcome in enumerate(REPORT_ORDER)}
+
+
+def _first(db: Database, sql: str, params: Sequence[Any]) -> Row | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+# --------------------------------------------------------------------- runs
+
+
+def resolve_run(db: Database, run: int | str) -> int:
+    """A run id from an id, a numeric string or "latest"; RunNotFoundError otherwise."""
+    if run == "latest":
+        row = _first(db, "SELECT max(id) AS id FROM runs", [])
+        if row is None or row["id"] is None:
+            raise RunNotFoundError("the store has no runs yet")
+        return int(row["id"])
+    try:
+        run_id = int(run)
+    except ValueError:
+        raise RunNotFoundError(f"no run {run!r}: expected a run id or 'latest'") from None
+    if _first(db, "SELECT id FROM runs WHERE id = ?", [run_id]) is None:
+        raise RunNotFoundError(f"no run {run_id}")
+    return run_id
+
+
+def outcome_counts(db: Database, run_id: int) -> dict[str, int]:
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for status, count in db.execute(
+        "SELECT status, count(*) FROM page_runs WHERE run_id = ? GROUP BY status", [run_id]
+    ):
+        counts[status] = count
+    return counts
+
+
+def run_summary(db: Database, run_id: int) -> RunSummary:
+    row = _first(db, "SELECT * FROM runs WHERE id = ?", [run_id])
+    if row is None:
+        raise RunNotFoundError(f"no run {run_id}")
+    counts = from_json(row["counts"]) if row["counts"] else outcome_counts(db, run_id)
+    return RunSummary(
+        id=row["id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        flow_run_id=row["flow_run_id"],
+        sources=tuple(from_json(row["sources"])),
+        counts=counts,
+        options=from_json(row["options"]) or {},
+    )
+
+
+def run_report(db: Database, run_id: int) -> dict[str, Any]:
+    summary = run_summary(db, run_id)
+    changes = _changes_by_version(db, run_id)
+    added = _added_by_version(db, run_id)
+    pages = [
+        _page_entry(row, changes, added)
+        for row in db.query(
+            """
+            SELECT coalesce(pr.key, p.key, pr.location) AS key,
+                   coalesce(l.location, pr.location) AS location,
+                   pr.status, pr.version_id, pr.error, pr.note, pr.title_change,
+                   pr.metadata_changes, pr.skipped_parse,
+                   p.url, p.title AS page_title, v.number AS version,
+                   v.title AS version_title, pv.number AS previous_version
+            FROM page_runs pr
+            LEFT JOIN pages p ON p.id = pr.page_id
+            LEFT JOIN locations l ON l.id = pr.location_id
+            LEFT JOIN versions v ON v.id = pr.version_id
+            LEFT JOIN versions pv ON pv.id = pr.previous_version_id
+            WHERE pr.run_id = ?
+            """,
+            [run_id],
+        )
+    ]
+    pages.sort(key=lambda p: (_ORDER[p["status"]], p["key"], p["location"] or ""))
+    return {
+        "run": {
+            "id": summary.id,
+            "started_at": summary.started_at,
+            "finished_at": summary.finished_at,
+            "flow_run_id": summary.flow_run_id,
+            "counts": summary.counts,
+            "status": summary.status,
+            "sources": list(summary.sources),
+            "options": summary.options,
+        },
+        "pages": pages,
+    }
+
+
+def _page_entry(
+    row: Row, changes: dict[int, list[dict[str, Any]]], added: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    status = row["status"]
+    version_id = row["version_id"]
+    if status == "changed":
+        page_changes = changes.get(version_id, [])
+    elif status == "new":
+        page_changes = added.get(version_id, [])
+    else:
+        page_changes = []
+    title = row["version_title"] if version_id is not None else row["page_title"]
+    return {
+        "key": row["key"],
+        "url": row["url"],
+        "title": title,
+        "status": status,
+        "version": row["version"],
+        "previous_version": row["previous_version"],
+        "title_change": from_json(row["title_change"]),
+        "metadata_changes": from_json(row["metadata_changes"]) or {},
+        "changes": page_changes,
+        "error": row["error"],
+        "location": row["location"],
+        "note": row["note"],
+        "skipped_parse": bool(row["skipped_parse"]),
+    }
+
+
+def _changes_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query(
+        """
+        SELECT c.*, coalesce(ovs.text, os.text) AS old_text, coalesce(nvs.text, ns.text) AS new_text
+        FROM changes c
+        LEFT JOIN statements os ON os.id = c.old_statement_id
+        LEFT JOIN statements ns ON ns.id = c.new_statement_id
+        LEFT JOIN version_statements ovs ON ovs.version_id = c.from_version_id
+             AND ovs.position = c.old_position AND ovs.statement_id = c.old_statement_id
+        LEFT JOIN version_statements nvs ON nvs.version_id = c.to_version_id
+             AND nvs.position = c.position AND nvs.statement_id = c.new_statement_id
+        WHERE c.run_id = ?
+        ORDER BY c.to_version_id, c.id
+        """,
+        [run_id],
+    ):
+        grouped[row["to_version_id"]].append(
+            {
+                "id": row["id"],
+                "type": row["type"],
+                "kind": row["kind"],
+                "speaker": row["speaker"],
+                "old_speaker": row["old_speaker"],
+                "old": row["old_text"],
+                "new": row["new_text"],
+                "numbers": from_json(row["numbers"]),
+                "words": from_json(row["words"]),
+                "similarity": row["similarity"],
+                "position": row["position"],
+                "old_position": row["old_position"],
+            }
+        )
+    return grouped
+
+
+def _added_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query(
+        """
+        SELECT pr.version_id, vs.position, coalesce(vs.text, s.text) AS text, s.speaker, s.kind
+        FROM page_runs pr
+        JOIN version_statements vs ON vs.version_id = pr.version_id
+        JOIN statements s ON s.id = vs.statement_id
+        WHERE pr.run_id = ? AND pr.status = 'new'
+        ORDER BY pr.version_id, vs.position
+        """,
+        [run_id],
+    ):
+        grouped[row["version_id"]].append(
+            {
+                "id": None,
+                "type": "added",
+                "kind": row["kind"],
+                "speaker": row["speaker"],
+                "old_speaker": None,
+                "old": None,
+                "new": row["text"],
+                "numbers": [],
+                "words": [],
+                "similarity": None,
+                "position": row["position"],
+                "old_position": None,
+            }
+        )
+    return grouped
+
+
+# -------------------------------------------------------------------- pages
+
+
+def resolve_page(db: Database, page: str) -> int:
+    """A page id from its key, its canonical URL or a location it was read from."""
+    for sql in (
+        "SELECT id FROM pages WHERE key = ?",
+        "SELECT id FROM pages WHERE url = ? ORDER BY id LIMIT 1",
+        "SELECT page_id AS id FROM locations WHERE location = ?",
+    ):
+        row = _first(db, sql, [page])
+        if row is not None:
+            return int(row["id"])
+    raise PageNotFoundError(f"no page {page!r} in the store (tried key, URL and location)")
+
+
+def history(db: Database, page: str) -> list[VersionInfo]:
+    page_id = resolve_page(db, page)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for version_id, change_type, count in db.execute(
+        "SELECT to_version_id, type, count(*) FROM changes "
+        "WHERE to_version_id IN (SELECT id FROM versions WHERE page_id = ?) "
+        "GROUP BY to_version_id, type",
+        [page_id],
+    ):
+        counts[version_id][change_type] = count
+    return [
+        VersionInfo(
+            version_id=row["id"],
+            number=row["number"],
+            run_id=row["run_id"],
+            created_at=row["created_at"],
+            content_hash=row["content_hash"],
+            raw_hash=row["raw_hash"],
+            location=row["location"],
+            title=row["title"],
+            statement_count=row["statement_count"],
+            changes=counts.get(row["id"], {}),
+        )
+        for row in db.query(
+            "SELECT id, number, run_id, created_at, content_hash, raw_hash, location, title, "
+            "statement_count FROM versions WHERE page_id = ? ORDER BY number DESC",
+            [page_id],
+        )
+    ]
+
+
+def pages(db: Database) -> list[PageSummary]:
+    return [
+        PageSummary(**row)
+        for row in db.query(
+            """
+            SELECT p.key, p.url, p.title, p.status,
+                   (SELECT count(*) FROM versions v WHERE v.page_id = p.id) AS versions,
+                   p.first_run_id, p.last_run_id,
+                   cv.run_id AS last_changed_run_id, cv.created_at AS last_changed_at
+            FROM pages p LEFT JOIN versions cv ON cv.id = p.current_version_id
+            ORDER BY p.key
+            """
+        )
+    ]
+
+
+def search(db: Database, query: str, limit: int) -> list[SearchHit]:
+    """Statements matching ``query`` (each word quoted: no FTS syntax), best first."""
+    if not query.strip():
+        raise StoreError("search: the query is empty")
+    rows = db.query(
+        """
+        WITH hits AS (
+            SELECT rowid, rank FROM statements_fts WHERE statements_fts MATCH :q
+            ORDER BY rank LIMIT :limit
+        )
+        SELECT s.id AS statement_id, s.text, s.speaker, s.kind, p.key,
+               max(v.number) AS version, vs.position, v.id = p.current_version_id AS current,
+               hits.rank
+        FROM hits
+        JOIN statements s ON s.rowid = hits.rowid
+        JOIN version_statements vs ON vs.statement_id = s.id
+        JOIN versions v ON v.id = vs.version_id
+        JOIN pages p ON p.id = v.page_id
+        GROUP BY s.id, p.id
+        ORDER BY hits.rank, p.key
+        LIMIT :limit
+        """,
+        {"q": db.quote_fts(query), "limit": limit},
+    )
+    return [
+        SearchHit(
+            statement_id=row["statement_id"],
+            text=row["text"],
+            speaker=row["speaker"],
+            kind=row["kind"],
+            key=row["key"],
+            version=row["version"],
+            position=row["position"],
+            current=bool(row["current"]),
+        )
+        for row in rows
+    ]

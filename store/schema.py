@@ -1,0 +1,254 @@
+"""The store's schema, as an ordered set of sqlite-migrate migrations.
+
+Add a change by appending a new ``@MIGRATIONS()`` function (never edit an applied one); a
+store opened by this code applies whatever it has not seen yet, inside one immediate
+transaction. For example a later review feature adds its columns with::
+
+    @MIGRATIONS()
+    def m003_change_review(db: Database) -> None:
+        db.table("changes").add_column("review_status", str, not_null_default="unreviewed")
+        db.table("changes").add_column("review_note", str)
+
+Data model (git-history style item / version / changed rows, plus removals):
+
+- ``runs``: one row per ingest run, with its per-outcome counts once finished.
+- ``pages``: one row per page identity (``key``: canonical URL, else file:// URI).
+- ``locations``: where bytes were read (file URI or URL), the SOURCE root it was found under
+  (gone detection) and the last raw hash (skip parsing identical bytes).
+- ``blobs``: raw input bytes, compressed, content-addressed by SHA-256 of the raw bytes.
+- ``versions``: the distinct parsed versions of each page (number 1, 2, ...).
+- ``statements``: content-addressed statements (``Statement.sid``), shared by versions.
+- ``version_statements``: which statement sits at which position of which version.
+- ``changes``: flagged statement-level changes between consecutive versions.
+- ``page_runs``: each page's (or location's) outcome in each run.
+"""
+
+from __future__ import annotations
+
+from sqlite_migrate import Migrations
+from sqlite_utils import Database
+
+MIGRATIONS = Migrations("briefwatch.store")
+
+
+@MIGRATIONS()
+def m001_core(db: Database) -> None:
+    """Every table and index of the first schema."""
+    db.table("runs").create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "flow_run_id": str,
+            "status": str,
+            "sources": str,  # JSON list
+            "counts": str,  # JSON object, set by finish_run
+            "options": str,  # JSON object
+        },
+        pk="id",
+        not_null=["started_at", "status", "sources"],
+        defaults={"status": "running"},
+        strict=True,
+    )
+    db.table("blobs").create(
+        {"hash": str, "data": bytes, "size": int, "compression": str},
+        pk="hash",
+        not_null=["data", "size", "compression"],
+        strict=True,
+    )
+    db.table("pages").create(
+        {
+            "id": int,
+            "key": str,
+            "url": str,
+            "title": str,
+            "status": str,
+            "first_run_id": int,
+            "last_run_id": int,
+            "gone_run_id": int,
+            "current_version_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null=["key", "status", "first_run_id", "last_run_id", "created_at"],
+        defaults={"status": "active"},
+        foreign_keys=[
+            ("first_run_id", "runs", "id"),
+            ("last_run_id", "runs", "id"),
+            ("gone_run_id", "runs", "id"),
+        ],
+        strict=True,
+    )
+    db.table("versions").create(
+        {
+            "id": int,
+            "page_id": int,
+            "number": int,
+            "run_id": int,
+            "created_at": str,
+            "content_hash": str,
+            "raw_hash": str,
+            "location": str,
+            "format": str,
+            "title": str,
+            "published": str,
+            "byline": str,
+            "kind": str,
+            "canonical_url": str,
+            "site": str,
+            "headings": str,  # JSON list
+            "statement_count": int,
+            "extra": str,  # JSON object (Document.extra)
+        },
+        pk="id",
+        not_null=[
+            "page_id", "number", "run_id", "created_at", "content_hash", "raw_hash",
+            "location", "format", "kind", "headings", "statement_count",
+        ],
+        foreign_keys=[
+            ("page_id", "pages", "id"),
+            ("run_id", "runs", "id"),
+            ("raw_hash", "blobs", "hash"),
+        ],
+        strict=True,
+    )
+    # pages <-> versions reference each other; the second edge is added once both exist.
+    db.table("pages").add_foreign_key("current_version_id", "versions", "id")
+    # An integer id (plus a unique index on the text) so per-run rows stay small.
+    db.table("locations").create(
+        {
+            "id": int,
+            "location": str,
+            "source_root": str,
+            "page_id": int,
+            "status": str,
+            "last_raw_hash": str,
+            "last_run_id": int,
+            "gone_run_id": int,
+            "etag": str,
+            "last_modified": str,
+        },
+        pk="id",
+        not_null=["location", "source_root", "page_id", "status", "last_raw_hash", "last_run_id"],
+        defaults={"status": "active"},
+        foreign_keys=[
+            ("page_id", "pages", "id"),
+            ("last_run_id", "runs", "id"),
+            ("gone_run_id", "runs", "id"),
+        ],
+        strict=True,
+    )
+    # ``key`` (match key) is NULL when equal to ``text``, as it nearly always is: half the size.
+    db.table("statements").create(
+        {"id": str, "text": str, "key": str, "speaker": str, "kind": str},
+        pk="id",
+        not_null=["text", "kind"],
+        strict=True,
+    )
+    # The biggest table: WITHOUT ROWID keeps it to one b-tree (sqlite-utils cannot say that).
+    # ``text`` is set only when this version's wording differs from the shared statement's
+    # (same match key, different typography), so a rebuilt document is exact.
+    db.execute(
+        """
+        CREATE TABLE "version_statements" (
+            "version_id" INTEGER NOT NULL REFERENCES "versions"("id"),
+            "position" INTEGER NOT NULL,
+            "statement_id" TEXT NOT NULL REFERENCES "statements"("id"),
+            "paragraph" INTEGER NOT NULL,
+            "section" TEXT,
+            "text" TEXT,
+            PRIMARY KEY ("version_id", "position")
+        ) STRICT, WITHOUT ROWID
+        """
+    )
+    db.table("changes").create(
+        {
+            "id": int,
+            "run_id": int,
+            "page_id": int,
+            "from_version_id": int,
+            "to_version_id": int,
+            "type": str,
+            "kind": str,
+            "position": int,
+            "old_position": int,
+            "old_statement_id": str,
+            "new_statement_id": str,
+            "speaker": str,
+            "old_speaker": str,
+            "numbers": str,  # JSON list of {"old", "new"}
+            "words": str,  # JSON list of [op, text]
+            "similarity": float,
+        },
+        pk="id",
+        not_null=["run_id", "page_id", "to_version_id", "type", "position", "numbers", "words"],
+        foreign_keys=[
+            ("run_id", "runs", "id"),
+            ("page_id", "pages", "id"),
+            ("from_version_id", "versions", "id"),
+            ("to_version_id", "versions", "id"),
+            ("old_statement_id", "statements", "id"),
+            ("new_statement_id", "statements", "id"),
+        ],
+        strict=True,
+    )
+    # One row per page per run, so it is kept small: the page's key and location are reached
+    # through page_id / location_id; the text columns are set only when there is no such row
+    # (a failure of a page never stored, read from a location never stored).
+    db.table("page_runs").create(
+        {
+            "id": int,
+            "run_id": int,
+            "page_id": int,
+            "location_id": int,
+            "key": str,
+            "location": str,
+            "status": str,
+            "version_id": int,
+            "previous_version_id": int,
+            "error": str,
+            "note": str,
+            "title_change": str,  # JSON or NULL
+            "metadata_changes": str,  # JSON object or NULL
+            "skipped_parse": int,
+        },
+        pk="id",
+        not_null=["run_id", "status", "skipped_parse"],
+        defaults={"skipped_parse": 0},
+        foreign_keys=[
+            ("run_id", "runs", "id"),
+            ("page_id", "pages", "id"),
+            ("location_id", "locations", "id"),
+            ("version_id", "versions", "id"),
+            ("previous_version_id", "versions", "id"),
+        ],
+        strict=True,
+    )
+    _indexes(db)
+
+
+def _indexes(db: Database) -> None:
+    db.table("pages").create_index(["key"], unique=True)
+    db.table("pages").create_index(["url"])
+    db.table("versions").create_index(["page_id", "number"], unique=True)
+    db.table("locations").create_index(["location"], unique=True)
+    db.table("locations").create_index(["source_root", "status"])
+    db.table("locations").create_index(["page_id"])
+    db.table("version_statements").create_index(["statement_id", "version_id"])
+    db.table("changes").create_index(["run_id", "page_id"])
+    db.table("changes").create_index(["to_version_id"])
+    # One outcome per location per run (a retry replaces it). NULLs repeat in a unique index:
+    # rows of never-stored locations use the text column, superseded-page rows neither.
+    db.table("page_runs").create_index(["run_id", "location_id"], unique=True)
+    db.table("page_runs").create_index(["run_id", "location"], unique=True)
+
+
+@MIGRATIONS()
+def m002_statements_fts(db: Database) -> None:
+    """Full-text search over statement text and speaker, kept current by triggers."""
+    db.table("statements").enable_fts(["text", "speaker"], create_triggers=True, tokenize="porter")
+
+
+def known_migrations() -> frozenset[str]:
+    """Names of every migration this code knows (all are pending on an empty database)."""
+    return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))
