@@ -31,16 +31,43 @@ _FOLD_TABLE = {
 _DASH_SPACING = re.compile(r"\s*-{1,3}\s*")
 
 
-def clean_text(text: str) -> str:
-    """Normalise Unicode spaces, drop zero-width characters, collapse whitespace, strip."""
+def _clean_slow(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_SPACE_TABLE)
     return _MULTI_SPACE.sub(" ", text).strip()
 
 
+def _has_zero_width(text: str) -> bool:
+    # ``in`` tests are much faster than a regex character class on long non-ASCII strings
+    return (
+        "\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text
+        or "\ufeff" in text or "\u00ad" in text
+    )
+
+
+def clean_text(text: str) -> str:
+    """Normalise Unicode spaces, drop zero-width characters, collapse whitespace, strip.
+
+    ``str.split()`` splits on every character the slow path turns into a space, so after it
+    only NFC normalisation and zero-width characters are left; most text is already NFC and
+    has none (this is the parsing hot path).
+    """
+    if "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text:
+        return _clean_slow(text)  # str.split() splits on these; the slow path keeps them
+    collapsed = " ".join(text.split())
+    if collapsed.isascii() or (
+        not _has_zero_width(collapsed) and unicodedata.is_normalized("NFC", collapsed)
+    ):
+        return collapsed
+    return _clean_slow(collapsed)
+
+
 def match_key(text: str) -> str:
     """The comparison form of a statement: typography and spacing do not count."""
-    folded = clean_text(text).translate(_FOLD_TABLE)
-    folded = _DASH_SPACING.sub("-", folded)
+    folded = clean_text(text)
+    if not folded.isascii():
+        folded = folded.translate(_FOLD_TABLE)
+    if "-" in folded:
+        folded = _DASH_SPACING.sub("-", folded)
     return folded
 
 

@@ -25,7 +25,6 @@ callers use to recognise link lists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -107,31 +106,6 @@ def _link_density(raw: str) -> float:
     return min(1.0, linked / total)
 
 
-def fast_clean(text: str) -> str:
-    """Exactly :func:`clean_text`, with less work in the common case.
-
-    ``str.split()`` splits on every character ``clean_text`` turns into a space, so after
-    it only NFC normalisation and zero-width characters are left to handle; most text is
-    already NFC and has none.
-    """
-    if "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text:
-        return clean_text(text)  # str.split() splits on these, clean_text keeps them
-    collapsed = " ".join(text.split())
-    if collapsed.isascii() or (
-        not _has_zero_width(collapsed) and unicodedata.is_normalized("NFC", collapsed)
-    ):
-        return collapsed
-    return clean_text(collapsed)
-
-
-# ``in`` tests are much faster than a regex character class on long non-ASCII strings.
-def _has_zero_width(text: str) -> bool:
-    return (
-        "\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text
-        or "\ufeff" in text or "\u00ad" in text
-    )
-
-
 def _has_mark(text: str) -> bool:
     return _TAG in text or _BR in text or _LINK_OPEN in text or _LINK_CLOSE in text
 
@@ -140,7 +114,7 @@ def _finish(raw: str) -> str:
     if _TAG in raw or _LINK_OPEN in raw or _LINK_CLOSE in raw:
         raw = _SPACE_BEFORE_CLOSING.sub("", raw)
         raw = _SPACE_AFTER_OPENING.sub("", raw)
-    return fast_clean(_plain(raw))
+    return clean_text(_plain(raw))
 
 
 def _split_paragraphs(raw: str) -> list[str]:
@@ -156,7 +130,7 @@ def _emit(raw: str, kind: BlockKind, owner: Any, blocks: list[RawBlock]) -> None
         return
     tag = owner.tag if isinstance(owner.tag, str) else ""
     if not _has_mark(raw):  # plain text, the common case
-        text = fast_clean(raw)
+        text = clean_text(raw)
         if text:
             blocks.append(RawBlock(kind, text, 0.0, tag, owner))
         return
