@@ -16,7 +16,7 @@ from typing import Any
 Report = dict[str, Any]
 STATUS_ORDER = ("failed", "changed", "new", "gone", "unchanged")
 CHANGE_MARK = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "reattributed": "@"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # what can start inline markup
 MAX_NEW_PAGE_STATEMENTS = 12  # a new page's statements are all "added"; show the first few
 
 
@@ -111,7 +111,9 @@ def _markdown_change(change: dict[str, Any]) -> str:
     kind = change["type"]
     who = _speaker_label(change, md_escape)
     head = f"- **{kind}** #{change.get('position')}" + (f" ({who})" if who else "")
-    if kind == "changed":
+    if kind == "changed" and change.get("words"):
+        body = ": " + word_diff_line(change["words"], _md_mark, md_escape)
+    elif kind == "changed":
         body = f": ~~{md_escape(change.get('old'))}~~ → {md_escape(change.get('new'))}"
     elif kind == "removed":
         body = f": ~~{md_escape(change.get('old'))}~~"
@@ -119,6 +121,43 @@ def _markdown_change(change: dict[str, Any]) -> str:
         body = f": {md_escape(change.get('new'))}"
     nums = _numbers(change, md_escape)
     return head + body + (f" — numbers: {nums}" if nums else "")
+
+
+CONTEXT_WORDS = 6  # words of unchanged context kept around each edit in a word diff
+
+
+def _context(text: str, *, head: bool, tail: bool) -> str:
+    """Shorten an unchanged run to the words next to the edits around it."""
+    words = text.split()
+    if len(words) <= 2 * CONTEXT_WORDS:
+        return text
+    if head and tail:
+        return " ".join([*words[:CONTEXT_WORDS], "…", *words[-CONTEXT_WORDS:]])
+    if head:
+        return " ".join(["…", *words[-CONTEXT_WORDS:]])
+    return " ".join([*words[:CONTEXT_WORDS], "…"])
+
+
+def word_diff_line(words: list[list[str]] | None, mark: Callable[[str, str], str],
+                   esc: Callable[[str | None], str]) -> str:
+    """A compact word diff: edits marked with ``mark(op, text)``, unchanged runs shortened."""
+    if not words:
+        return ""
+    parts: list[str] = []
+    for i, (op, text) in enumerate(words):
+        if op == "equal":
+            parts.append(esc(_context(text, head=i > 0, tail=i < len(words) - 1)))
+        else:
+            parts.append(mark(op, esc(text)))
+    return " ".join(p for p in parts if p)
+
+
+def _text_mark(op: str, text: str) -> str:
+    return f"[-{text}-]" if op == "delete" else f"{{+{text}+}}"
+
+
+def _md_mark(op: str, text: str) -> str:
+    return f"~~{text}~~" if op == "delete" else f"**{text}**"
 
 
 def _plain(text: str | None) -> str:
@@ -173,6 +212,8 @@ def _text_change(change: dict[str, Any]) -> list[str]:
         out.append(f"      - {_plain(change['old'])}")
     if change.get("new") is not None:
         out.append(f"      + {_plain(change['new'])}")
+    if change["type"] == "changed" and change.get("words"):
+        out.append(f"      Δ {word_diff_line(change['words'], _text_mark, _plain)}")
     nums = _numbers(change, _plain)
     if nums:
         out.append(f"      numbers: {nums}")

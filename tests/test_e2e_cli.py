@@ -227,3 +227,14 @@ def test_unusable_arguments_exit_nonzero(args: tuple[str, ...], message: str,
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_db_defaults_and_env_override(runs: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRIEFWATCH_DB", raising=False)
+    assert main(["pages"]) == 2  # ./briefwatch.db does not exist yet: a clear error
+    assert "briefwatch.db" in capsys.readouterr().err
+    monkeypatch.setenv("BRIEFWATCH_DB", str(runs["db"]))
+    assert main(["pages", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
