@@ -41,6 +41,7 @@ class Block:
 
     kind: BlockKind
     text: str
+    quoted: bool = False  # inside a block quotation (<blockquote>, Markdown "> ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -360,8 +360,15 @@ def _final_blocks(raw: list[RawBlock], head: HeadMeta) -> list[Block]:
             and match_key(b.text).casefold() in titles
         ):
             continue
-        blocks.append(Block(b.kind, b.text))
+        blocks.append(Block(b.kind, b.text, quoted=_in_blockquote(b.owner)))
     return blocks
+
+
+def _in_blockquote(owner: Any) -> bool:
+    """True when a block's element is, or sits inside, a <blockquote>."""
+    if owner is None or not hasattr(owner, "iterancestors"):
+        return False
+    return owner.tag == "blockquote" or next(owner.iterancestors("blockquote"), None) is not None
 
 
 # --- metadata helpers ----------------------------------------------------------------------

@@ -71,6 +71,7 @@ _KIND_BY_TAG = {
 class _Para:
     kind: str  # "heading" | "paragraph" | "list"
     lines: tuple[str, ...]
+    quoted: bool = False  # the lines were "> " block-quote lines
 
 
 def extract_markdown(text: str) -> Extracted:
@@ -142,12 +143,15 @@ def _paragraphs(lines: list[str]) -> list[_Para]:
     out: list[_Para] = []
     current: list[str] = []
     in_fence = False
+    quoted = False
 
     def flush() -> None:
+        nonlocal quoted
         if current:
             kind = "list" if _LIST_START.match(current[0]) else "paragraph"
-            out.append(_Para(kind, tuple(current)))
+            out.append(_Para(kind, tuple(current), quoted))
             current.clear()
+        quoted = False
 
     for line in lines:
         if _FENCE.match(line):
@@ -172,7 +176,9 @@ def _paragraphs(lines: list[str]) -> list[_Para]:
         if _HR.match(line):
             flush()
             continue
-        line = _QUOTE.sub("", line)
+        if _QUOTE.match(line):
+            quoted = not current or quoted
+            line = _QUOTE.sub("", line)
         if _LIST_START.match(line) and current and not _LIST_START.match(current[0]):
             flush()
         current.append(line)
@@ -184,9 +190,10 @@ def _to_blocks(para: _Para) -> list[Block]:
     if para.kind == "heading":
         text = inline_text(para.lines[0])
         return [Block("heading", text)] if text else []
-    if para.kind == "list":
-        return _list_blocks(para.lines)
-    return _paragraph_blocks(para.lines)
+    blocks = _list_blocks(para.lines) if para.kind == "list" else _paragraph_blocks(para.lines)
+    if para.quoted:
+        return [Block(b.kind, b.text, quoted=True) for b in blocks]
+    return blocks
 
 
 def _paragraph_blocks(lines: tuple[str, ...]) -> list[Block]:

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from parsers.sentences import TITLE_ABBREVIATIONS
+
 SPEECH_VERBS = (
     "said|says|say|told|tells|added|adds|noted|notes|emphasized|emphasised|emphasizes|stressed|"
     "stresses|explained|explains|continued|asked|asks|wrote|writes|stated|states|warned|warns|"
@@ -19,9 +21,12 @@ SPEECH_VERBS = (
     "contended|maintained|countered|conceded|quipped|joked|mused|shouted|whispered|"
     "commented|exclaimed|agreed"
 )
-_TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z]\.|[A-Z][\w’'\-]+)"
+_ABBREVIATED_TITLE = "|".join(sorted((a.capitalize() for a in TITLE_ABBREVIATIONS), key=len,
+                                      reverse=True))
+# a name token: an abbreviated title ("Lt.", "Col."), an initial ("S."), or a capitalised word
+_TOKEN = rf"(?:(?:{_ABBREVIATED_TITLE})\.|[A-Z]\.|[A-Z][\w’'\-]+)"
 _CONNECTOR = (
-    r"(?:of|for|de|del|der|da|van|von|al|bin|la|le|du|y|spokesman|spokeswoman|spokesperson"
+    r"(?:of|for|and|de|del|der|da|van|von|al|bin|la|le|du|y|spokesman|spokeswoman|spokesperson"
     r"|press secretary|secretary|deputy|chief|commander|official|minister|ambassador)"
 )
 NAME = rf"{_TOKEN}(?:\s+(?:{_CONNECTOR}\s+)?{_TOKEN}){{0,7}}"
@@ -41,7 +46,7 @@ _WHO = rf"(?P<who>{NAME}|[Hh]e|[Ss]he|the\s+[^,.;:“”\"]{{1,100}}?)"
 _VERB = rf"(?P<verb>{SPEECH_VERBS})"
 # "…, Dillon said" / "He noted that …" / "…, the spokesman said" — WHO must start a clause
 WHO_VERB = re.compile(
-    rf"(?:^\s*|(?<=[,;:—–”\"])\s*|(?<=\s)(?:and|but)\s+){_WHO}\s+(?:also\s+|later\s+|then\s+|"
+    rf"(?:^\s*|(?<=[,;:—–”\"])\s*|(?<=,\s)(?:and|but)\s+){_WHO}\s+(?:also\s+|later\s+|then\s+|"
     rf"again\s+|further\s+|previously\s+|recently\s+|had\s+|has\s+|would\s+|will\s+)?{_VERB}\b"
 )
 # "…,” said Lt. Gen. Stephen Townsend" / "said Mattis."
@@ -49,6 +54,16 @@ VERB_WHO = re.compile(rf"(?:^\s*|(?<=[,;:—–”\"])\s*){_VERB}\s+(?P<who>{NAM
 # "Army Col. Ryan S. Dillon, spokesman for …, told reporters"
 APPOSITIVE = re.compile(
     rf"(?:^\s*|(?<=[,;:—–”\"])\s*){_WHO},\s[^,“”\"]{{1,140}},\s+(?:also\s+)?{_VERB}\b"
+)
+# "Secretary of State for Health and Social Care, Sajid Javid, said:" — a role, then the name
+TITLE_THEN_NAME = re.compile(
+    rf"(?:^\s*|(?<=[,;:—–”\"])\s*)(?:[Tt]he\s+)?(?P<title>{NAME}),\s(?P<name>{NAME}),\s+"
+    rf"(?:also\s+)?{_VERB}\b"
+)
+ROLE_WORDS = frozenset(
+    """secretary minister president chancellor director chief ceo chair chairman chairwoman
+    commissioner officer spokesman spokeswoman spokesperson ambassador governor mayor leader
+    general admiral colonel commander head founder manager adviser advisor""".split()
 )
 ACCORDING_TO = re.compile(rf"\baccording to\s+(?P<who>{NAME})")
 
@@ -134,6 +149,8 @@ class SpeakerContext:
         best = name
         for match in _name_pattern(name.split()[-1]).finditer(self.document_text):
             candidate = _strip_leading_stopwords(" ".join(match.group(0).split()))
+            if " and " in candidate[: -len(name)] and " and " not in name:
+                continue  # "Mattis and Townsend" is two people, not a longer name
             if candidate.endswith(name) and len(candidate.split()) > len(best.split()):
                 best = candidate
         self._full[name] = best
@@ -162,6 +179,9 @@ class Attribution:
 
 def find_attribution(text: str) -> Attribution | None:
     """The earliest speech attribution in ``text`` (quoted parts should be blanked out)."""
+    titled = TITLE_THEN_NAME.search(text)
+    if titled and ROLE_WORDS & {w.lower().strip(".") for w in titled.group("title").split()}:
+        return Attribution(f"{titled.group('title')} {titled.group('name')}", titled.start())
     best: Attribution | None = None
     for pattern in (WHO_VERB, VERB_WHO, APPOSITIVE, ACCORDING_TO):
         for match in pattern.finditer(text):

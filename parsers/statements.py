@@ -137,6 +137,8 @@ class _ProseState:
     previous_paragraph_quoted: bool = False
     open_quote_speaker: str | None = None
     open_quote: bool = False
+    # "Transport Secretary Grant Shapps said:" announces the quotation in the next block(s)
+    announced_speaker: str | None = None
 
 
 def _prose_statements(blocks: Sequence[Block]) -> list[Statement]:
@@ -150,28 +152,40 @@ def _prose_statements(blocks: Sequence[Block]) -> list[Statement]:
             section = block.text
             continue
         paragraph += 1
-        _paragraph_statements(block.text, paragraph, section, state, emit)
+        _paragraph_statements(block, paragraph, section, state, emit)
     return emit.out
 
 
-def _paragraph_statements(text: str, paragraph: int, section: str | None, state: _ProseState,
-                          emit: _Emitter) -> None:
+def _paragraph_statements(block: Block, paragraph: int, section: str | None,
+                          state: _ProseState, emit: _Emitter) -> None:
+    text = block.text
     continues = state.open_quote and text.lstrip()[:1] in "“\""
     quotes = find_quotes(text, open_at_start=continues)
     sentences = split_sentences(text)
     framed = _blank_quotes(text, quotes)
     speakers = _quote_speakers(text, framed, quotes, sentences, state)
+    announced = state.announced_speaker
+    if announced is not None and not (block.quoted or (quotes and quotes[0].start <= 1)):
+        announced = state.announced_speaker = None  # the announced quotation has ended
+    if announced is not None:
+        speakers = [s if s is not None else announced for s in speakers]
     for span in sentences:
         quote_idx = _overlapping_quote(span, quotes)
         if quote_idx is not None:
             emit.add(text[span.start:span.end], speakers[quote_idx], StatementKind.QUOTE,
                      paragraph, section)
             continue
+        if block.quoted:
+            emit.add(text[span.start:span.end], announced, StatementKind.QUOTE, paragraph,
+                     section)
+            continue
         attribution = find_attribution(framed[span.start:span.end])
         if attribution is not None:
             speaker = state.ctx.resolve(attribution.who)
             emit.add(text[span.start:span.end], speaker, StatementKind.PARAPHRASE, paragraph,
                      section)
+            if text[:span.end].rstrip().endswith(":") and span is sentences[-1]:
+                state.announced_speaker = speaker  # "… said:" — the quotation follows
         else:
             emit.add(text[span.start:span.end], None, StatementKind.NARRATION, paragraph, section)
     state.previous_paragraph_quoted = bool(quotes) and text.lstrip()[:1] in "“\""

@@ -218,3 +218,42 @@ def test_markdown_breadcrumbs_and_markup_dropped() -> None:
         "The Secretary announced a plan [sic] today.", "Second paragraph with text."]
     assert doc.headings == ("A section",)
     assert doc.kind is PageKind.ARTICLE
+
+
+GOVUK_QUOTE_HTML = b"""<!DOCTYPE html><html><head><title>Haulier tests - GOV.UK</title>
+<link rel="canonical" href="https://www.gov.uk/government/news/haulier-tests"></head>
+<body><main><article>
+<p>More than 235,000 tests have been completed, officials said on Monday.</p>
+<p>Transport Minister Rachel Maclean said:</p>
+<blockquote><p>It is really encouraging to see traffic running smoothly through Kent.</p>
+<p>It is vital that hauliers keep using the advice sites.</p></blockquote>
+<p>The armed forces played a key role in the testing effort.</p>
+<p>Secretary of State for Health and Social Care, Sajid Javid, said:</p>
+<blockquote><p>Tackling waiting lists will require new ways of working.</p></blockquote>
+</article></main></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("fragment", "speaker", "kind"),
+    [
+        ("It is really encouraging", "Transport Minister Rachel Maclean", "quote"),
+        ("It is vital that hauliers", "Transport Minister Rachel Maclean", "quote"),
+        ("The armed forces played", None, "narration"),
+        ("Tackling waiting lists",
+         "Secretary of State for Health and Social Care Sajid Javid", "quote"),
+        ("More than 235,000 tests", None, "narration"),
+    ],
+)
+def test_announced_blockquote_is_the_announcers_quote(fragment: str, speaker: str | None,
+                                                      kind: str) -> None:
+    doc = parse(GOVUK_QUOTE_HTML, location="file:///govuk.html")
+    match = next(s for s in doc.statements if fragment in s.text)
+    assert (match.speaker, match.kind.value) == (speaker, kind)
+
+
+def test_markdown_blockquote_after_said() -> None:
+    md = b"The President said:\n\n> We will rebuild. It starts today.\n\nThen he left the room.\n"
+    doc = parse(md, location="file:///a.md")
+    kinds = [(s.text, s.kind.value) for s in doc.statements]
+    assert kinds[1:3] == [("We will rebuild.", "quote"), ("It starts today.", "quote")]
+    assert kinds[3] == ("Then he left the room.", "narration")
