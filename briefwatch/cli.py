@@ -1,5 +1,8 @@
 """The ``briefwatch`` command line.
 
+Commands: ``ingest``, ``report``, ``history``, ``pages``, ``demo`` here; the review commands
+``diff``, ``said``, ``search``, ``review`` and ``feed`` in :mod:`briefwatch.cli_review`.
+
 Exit status: 0 when the command did its job (an ingest run that completed, even if some pages
 failed — they are in the report); 2 with a one-line reason for unusable arguments (missing
 path, unreadable store, unknown run or page); 3 when another run holds the store.
@@ -16,17 +19,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from briefwatch import cli_review, cli_serve
+from briefwatch.cli_common import (
+    DEFAULT_DB,
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_db,
+    add_filters,
+    emit_html,
+    page_argument,
+    report_filter,
+)
+from briefwatch.cli_common import default_db as _default_db
+from briefwatch.cli_common import emit as _emit
+from briefwatch.cli_common import open_store as _open_store
 from briefwatch.errors import BriefwatchError, StoreBusyError
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_BUSY = 3
-DEFAULT_DB = "briefwatch.db"
+__all__ = ["DEFAULT_DB", "EXAMPLES", "EXIT_BUSY", "EXIT_OK", "EXIT_USAGE", "build_parser",
+           "main"]
 EXAMPLES = Path(__file__).parent / "examples"
-
-
-def _default_db() -> str:
-    return os.environ.get("BRIEFWATCH_DB") or DEFAULT_DB
 
 
 def _quiet_prefect_defaults() -> None:
@@ -37,15 +49,19 @@ def _quiet_prefect_defaults() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return _build_parser()[0]
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    """The parser and each command's handler (the review commands come from cli_review)."""
     parser = argparse.ArgumentParser(
         prog="briefwatch",
         description="Ingest briefing pages, keep every version, flag changed statements.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add_db(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", default=None, metavar="PATH",
-                       help=f"SQLite store (default: $BRIEFWATCH_DB or ./{DEFAULT_DB})")
 
     ingest = sub.add_parser("ingest", help="one run of the ingest flow over files/directories")
     ingest.add_argument("sources", nargs="+", metavar="SOURCE",
@@ -60,13 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print a run's change report")
     add_db(report)
     report.add_argument("--run", default="latest", metavar="latest|ID")
-    report.add_argument("--format", choices=("json", "markdown", "text"), default="text")
-    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    report.add_argument("--format", choices=("json", "markdown", "text", "html"), default="text")
+    report.add_argument("-o", "--output", metavar="FILE|DIR",
+                        help="write to FILE instead of stdout (html: a DIR gets index.html)")
+    add_filters(report)
 
-    history = sub.add_parser("history", help="versions of one page, newest first")
+    history = sub.add_parser("history", help="versions of one page, newest first, with what "
+                                             "changed at each")
     add_db(history)
     history.add_argument("page", metavar="PAGE", help="page key, URL or file path")
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--format", choices=("text", "json", "html"), default="text")
+    history.add_argument("-o", "--output", metavar="FILE",
+                         help="write to FILE instead of stdout (html: a DIR gets index.html)")
+    add_filters(history)
 
     pages = sub.add_parser("pages", help="pages the store tracks, with status and versions")
     add_db(pages)
@@ -77,18 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workdir", default="briefwatch-demo", metavar="DIR",
                       help="where the demo's pages and store live (default: ./briefwatch-demo)")
     demo.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+    handlers: dict[str, Handler] = {
         "ingest": cmd_ingest,
         "report": cmd_report,
         "history": cmd_history,
         "pages": cmd_pages,
         "demo": cmd_demo,
     }
+    handlers.update(cli_review.add_commands(sub))
+    handlers.update(cli_serve.add_commands(sub))
+    return parser, handlers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, handlers = _build_parser()
+    args = parser.parse_args(argv)
     try:
         return handlers[args.command](args)
     except StoreBusyError as exc:
@@ -101,12 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _open_store(db: str | None, *, create: bool) -> Any:
-    from store import Store
-
-    return Store(db or _default_db(), create=create)
-
-
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64) -> dict[str, Any]:
     from briefwatch.sources import resolve_sources
 
@@ -117,13 +136,6 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64) -> dict[str, 
 
     report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size)
     return report
-
-
-def _emit(text: str, output: str | None = None) -> None:
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -146,6 +158,7 @@ def _counts(report: dict[str, Any]) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from briefwatch.report import render
+    from briefwatch.reportview import filter_report
 
     store = _open_store(args.db, create=False)
     try:
@@ -153,35 +166,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = store.run_report(run)
     finally:
         store.close()
-    _emit(render(report, args.format), args.output)
+    report = filter_report(report, report_filter(args))
+    if args.format == "html":
+        emit_html(render(report, "html"), args.output)
+    else:
+        _emit(render(report, args.format), args.output)
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     store = _open_store(args.db, create=False)
     try:
-        page = args.page
-        if os.path.exists(page):
-            page = Path(page).resolve().as_uri()
-        versions = store.history(page)
+        timeline = store.page_timeline(page_argument(args.page))
     finally:
         store.close()
-    rows = [_as_dict(v) for v in versions]
-    if args.format == "json":
-        _emit(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
-        return EXIT_OK
-    for row in rows:
-        _emit(_history_line(row) + "\n")
+    timeline = cli_review.filter_timeline(timeline, args)
+    text = cli_review.render_history(timeline, args.format)
+    if args.format == "html":
+        emit_html(text, args.output)
+    else:
+        _emit(text, args.output)
     return EXIT_OK
-
-
-def _history_line(row: dict[str, Any]) -> str:
-    parts = [f"v{row.get('number')}", str(row.get("created_at") or ""),
-             f"run {row.get('run_id')}", f"{row.get('statement_count')} statements"]
-    if row.get("changes") is not None:
-        parts.append(f"{row['changes']} changes")
-    parts.append(str(row.get("title") or ""))
-    return "  ".join(parts)
 
 
 def cmd_pages(args: argparse.Namespace) -> int:
@@ -229,6 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"run {second['run']['id']} (edited capture): report follows\n")
     _emit(render(second, args.format))
     print(f"\nstore: {db}  (try: briefwatch pages --db {db})")
+    print(f"HTML report: briefwatch report --db {db} --format html -o {workdir / 'report'}")
     return EXIT_OK
 
 

@@ -37,3 +37,15 @@ class RunNotFoundError(StoreError):
 
 class PageNotFoundError(StoreError):
     """A history was asked for a page the store does not track."""
+
+
+class VersionNotFoundError(StoreError):
+    """A page was asked for a version number it does not have."""
+
+
+class ChangeNotFoundError(StoreError):
+    """A review or lookup named a change id the store does not have."""
+
+
+class OutputError(BriefwatchError):
+    """A report could not be written where it was asked to go."""

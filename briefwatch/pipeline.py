@@ -6,7 +6,11 @@ steps be reused by other entry points (re-parse, benchmarks).
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from briefwatch.diff import diff_documents
@@ -15,7 +19,10 @@ from briefwatch.model import Document
 from briefwatch.sources import SourceItem, read_page
 from briefwatch.textnorm import sha256_hex
 from parsers import ParseOptions, parse
-from store import Store
+from store import Store, StoredVersion
+from store.blobs import Compression, compress
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +30,14 @@ class IngestOptions:
     """Options of one ingest run."""
 
     chunk_size: int = 64  # pages per Prefect task
-    max_workers: int = 2  # parallel parse tasks
+    max_workers: int = 2  # parallel parse tasks (worker processes, see ParsePool)
+    # a run with at least this many pages parses on worker processes (starting them costs
+    # about half a second); a smaller run parses in its own process
+    process_pool_min_pages: int = 128
     max_bytes: int = 20 * 1024 * 1024  # larger pages fail with a clear error
+    # parsed pages' raw bytes are compressed by the parse step (in the worker processes)
+    # with this; the store uses it when it is the store's own compression
+    compression: Compression = "zlib"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +50,7 @@ class PageResult:
     document: Document | None = None
     unchanged_bytes: bool = False  # bytes equal to last time: not parsed at all
     error: str | None = None
+    compressed_raw: tuple[str, bytes] | None = None  # (compression, data) of a parsed page
 
 
 def read_and_parse(
@@ -44,11 +58,54 @@ def read_and_parse(
 ) -> list[PageResult]:
     """Read and parse a chunk of pages. Never raises for a bad page: the error is in the result."""
     parse_options = ParseOptions(max_bytes=options.max_bytes)
-    return [_read_and_parse_one(item, known_hashes, parse_options) for item in items]
+    return [_read_and_parse_one(item, known_hashes, parse_options, options.compression)
+            for item in items]
+
+
+class ParsePool:
+    """Worker processes that run :func:`read_and_parse` (parsing is CPU-bound Python, so
+    threads would share one core). Use as a context manager; thread-safe.
+
+    Workers are started with ``spawn``: a script that runs an ingest at import time needs
+    the usual ``if __name__ == "__main__":`` guard. Should the pool break (a worker dies),
+    the chunk and every later one are parsed in the calling process instead, as without
+    a pool.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def read_and_parse(
+        self, items: Sequence[SourceItem], known_hashes: Mapping[str, str],
+        options: IngestOptions,
+    ) -> list[PageResult]:
+        executor = self._executor
+        if executor is not None:
+            try:
+                return executor.submit(read_and_parse, list(items), dict(known_hashes),
+                                       options).result()
+            except BrokenProcessPool as exc:
+                _log.warning("parse workers unavailable (%s); parsing in this process", exc)
+                self._executor = None
+        return read_and_parse(items, known_hashes, options)
+
+    def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _read_and_parse_one(
-    item: SourceItem, known_hashes: Mapping[str, str], parse_options: ParseOptions
+    item: SourceItem, known_hashes: Mapping[str, str], parse_options: ParseOptions,
+    compression: Compression,
 ) -> PageResult:
     try:
         raw = read_page(item, parse_options.max_bytes)
@@ -64,7 +121,8 @@ def _read_and_parse_one(
     except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
         return PageResult(item, raw=raw, raw_hash=raw_hash,
                           error=f"cannot parse: {type(exc).__name__}: {exc}"[:500])
-    return PageResult(item, raw=raw, raw_hash=raw_hash, document=document)
+    return PageResult(item, raw=raw, raw_hash=raw_hash, document=document,
+                      compressed_raw=(compression, compress(raw, compression)))
 
 
 def store_results(store: Store, run_id: int, results: Sequence[PageResult]) -> list[str]:
@@ -88,10 +146,40 @@ def store_one(store: Store, run_id: int, result: PageResult) -> str:
         return "unchanged"
     doc = result.document
     previous = store.latest_document(doc.key)
+    if previous is None:
+        previous = _follow_move(store, item.location, doc)
     diff = None
     if previous is not None and previous.content_hash != doc.content_hash():
         diff = diff_documents(previous.document, doc)
     outcome = store.record_page(run_id, location=item.location, source_root=item.source_root,
                                 raw=result.raw, raw_hash=result.raw_hash, doc=doc, diff=diff,
-                                previous=previous)
+                                previous=previous, compressed_raw=result.compressed_raw)
     return outcome.status
+
+
+# a location whose page now declares another canonical URL is the same page moved when at
+# least this share of the smaller version's (non-trivial) statements is in the other one
+MOVED_PAGE_MIN_OVERLAP = 0.25
+_TRIVIAL_WORDS = 3
+
+
+def _follow_move(store: Store, location: str, doc: Document) -> StoredVersion | None:
+    """When the page read at ``location`` used to have another key and is recognisably the
+    same document (renamed canonical URL), move its history to the new key and return its
+    latest version; otherwise None (a different document now lives at that location)."""
+    state = store.location_state(location)
+    if state is None or state.key == doc.key:
+        return None
+    old = store.latest_document(state.key)
+    if old is None or not same_document(old.document, doc):
+        return None
+    store.rekey_page(state.key, doc.key)
+    return store.latest_document(doc.key)
+
+
+def same_document(a: Document, b: Document) -> bool:
+    """Do two versions share enough statements to be one page (rewritten), not two?"""
+    keys_a = {s.key for s in a.statements if len(s.key.split()) > _TRIVIAL_WORDS}
+    keys_b = {s.key for s in b.statements if len(s.key.split()) > _TRIVIAL_WORDS}
+    smaller = min(len(keys_a), len(keys_b))
+    return smaller > 0 and len(keys_a & keys_b) / smaller >= MOVED_PAGE_MIN_OVERLAP

@@ -3,44 +3,71 @@
 - ``json``: the contract itself, one object.
 - ``markdown``: for Prefect artifacts and reviews; page content is escaped so it can never
   inject markup or links.
-- ``text``: for the terminal.
+- ``text``: for the terminal; control characters in page content are replaced.
+- ``html``: a self-contained page (see :mod:`briefwatch.report_html`).
+
+Pages are ordered for people by :func:`briefwatch.reportview.order_pages` (failed first,
+then unreviewed, then most significant) and changes by
+:func:`briefwatch.reportview.order_changes`; each change shows its significance, and a
+stored change its id and review state (``briefwatch review ID``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from briefwatch.reportview import (
+    STATUS_ORDER,
+    order_changes,
+    order_pages,
+    review_counts,
+    significance_counts,
+)
+
 Report = dict[str, Any]
-STATUS_ORDER = ("failed", "changed", "new", "gone", "unchanged")
+__all__ = ["STATUS_ORDER", "md_escape", "render", "render_json", "render_markdown",
+           "render_text", "word_diff_line"]
 CHANGE_MARK = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "reattributed": "@"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # what can start inline markup
 MAX_NEW_PAGE_STATEMENTS = 12  # a new page's statements are all "added"; show the first few
 
 
 def render(report: Report, fmt: str) -> str:
+    from briefwatch.report_html import render_report_html
+
     renderers: dict[str, Callable[[Report], str]] = {
         "json": render_json,
         "markdown": render_markdown,
         "text": render_text,
+        "html": render_report_html,
     }
     try:
-        return renderers[fmt](report)
+        renderer = renderers[fmt]
     except KeyError:
-        raise ValueError(f"unknown format {fmt!r}; choose json, markdown or text") from None
+        raise ValueError(f"unknown format {fmt!r}; choose json, markdown, text or html") from None
+    return renderer(report)
 
 
 def render_json(report: Report) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
+def neutralise_controls(text: str) -> str:
+    """Control characters (terminal escapes, NUL, ...) replaced by U+FFFD."""
+    if text.isprintable():
+        return text
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def md_escape(text: str | None) -> str:
     """Escape page text for Markdown: no markup, links, HTML or line structure survives."""
     if text is None:
         return ""
-    flat = " ".join(str(text).split())
+    flat = neutralise_controls(" ".join(str(text).split()))
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -52,7 +79,8 @@ def _counts_line(run: dict[str, Any]) -> str:
 
 def _speaker_label(change: dict[str, Any], esc: Callable[[str | None], str]) -> str:
     speaker, old = change.get("speaker"), change.get("old_speaker")
-    if change["type"] == "reattributed" or (old and speaker and old != speaker):
+    if change["type"] == "reattributed" or (change["type"] == "changed" and
+                                            (old or "") != (speaker or "")):
         return f"{esc(old or 'narration')} → {esc(speaker or 'narration')}"
     return esc(speaker) if speaker else ""
 
@@ -63,8 +91,39 @@ def _numbers(change: dict[str, Any], esc: Callable[[str | None], str]) -> str:
 
 
 def _sorted_pages(report: Report) -> list[dict[str, Any]]:
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    return sorted(report["pages"], key=lambda p: (order.get(p["status"], 9), p["key"]))
+    return order_pages(report["pages"])
+
+
+def _summary_lines(report: Report) -> list[str]:
+    """Significance and review counts of the report's changes, and its filter, if any."""
+    pages = report["pages"]
+    sig = significance_counts(pages)
+    lines = []
+    if any(sig.values()):
+        review = review_counts(pages)
+        lines.append("changes: " + ", ".join(f"{n} {k}" for k, n in sig.items()) + "; "
+                     + ", ".join(f"{n} {k}" for k, n in review.items() if n))
+    flt = report.get("filter")
+    if flt:
+        shown = []
+        if flt.get("min_significance"):
+            shown.append(f"significance {flt['min_significance']} or higher")
+        if flt.get("unreviewed"):
+            shown.append("unreviewed only")
+        lines.append(f"showing {', '.join(shown)}: {flt['hidden_changes']} change(s) and "
+                     f"{flt['hidden_pages']} page(s) hidden")
+    return lines
+
+
+def _change_tags(change: dict[str, Any]) -> str:
+    """``high: figure changed … · change 12 unreviewed`` (plain text, not escaped)."""
+    parts = []
+    if change.get("significance"):
+        parts.append(f"{change['significance']}: {change.get('significance_reason') or ''}"
+                     .rstrip(": "))
+    if change.get("id") is not None:
+        parts.append(f"change {change['id']} {change.get('review_status') or 'unreviewed'}")
+    return " · ".join(parts)
 
 
 def render_markdown(report: Report) -> str:
@@ -73,8 +132,10 @@ def render_markdown(report: Report) -> str:
     lines.append(f"- started: {md_escape(run.get('started_at'))}")
     lines.append(f"- finished: {md_escape(run.get('finished_at'))}")
     if run.get("flow_run_id"):
-        lines.append(f"- flow run: `{run['flow_run_id']}`")
+        flow_run = neutralise_controls(" ".join(str(run["flow_run_id"]).split()))
+        lines.append(f"- flow run: `{flow_run.replace('`', '%60')}`")
     lines.append(f"- pages: {_counts_line(run)}")
+    lines.extend(f"- {md_escape(line)}" for line in _summary_lines(report))
     unchanged = 0
     for page in _sorted_pages(report):
         if page["status"] == "unchanged":
@@ -86,31 +147,42 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_page(page: dict[str, Any]) -> list[str]:
+    """One page of a report as Markdown lines."""
+    return _markdown_page(page)
+
+
 def _markdown_page(page: dict[str, Any]) -> list[str]:
     title = md_escape(page.get("title") or page["key"])
     version = page.get("version")
     prev = page.get("previous_version")
     ver = f"v{prev} → v{version}" if prev and version else (f"v{version}" if version else "")
-    out = [f"## {page['status'].upper()}: {title}", "",
-           f"`{page['key'].replace('`', '%60')}` {ver}".rstrip()]
+    sig = f" ({page['significance']})" if page.get("significance") else ""
+    key = neutralise_controls(" ".join(str(page["key"]).split())).replace("`", "%60")
+    out = [f"## {page['status'].upper()}: {title}{sig}", "", f"`{key}` {ver}".rstrip()]
     if page.get("error"):
         out.append(f"- **error:** {md_escape(page['error'])}")
     if page.get("title_change"):
         tc = page["title_change"]
         out.append(f"- **title:** {md_escape(tc.get('old'))} → {md_escape(tc.get('new'))}")
     changes = page.get("changes") or []
+    if page["status"] != "new":
+        changes = order_changes(changes)
     shown = changes[:MAX_NEW_PAGE_STATEMENTS] if page["status"] == "new" else changes
     for change in shown:
-        out.append(_markdown_change(change))
+        out.append(_markdown_change(change, tags=page["status"] != "new"))
     if len(shown) < len(changes):
         out.append(f"- … {len(changes) - len(shown)} more statement(s)")
     return out
 
 
-def _markdown_change(change: dict[str, Any]) -> str:
+def _markdown_change(change: dict[str, Any], *, tags: bool = True) -> str:
     kind = change["type"]
     who = _speaker_label(change, md_escape)
     head = f"- **{kind}** #{change.get('position')}" + (f" ({who})" if who else "")
+    label = _change_tags(change) if tags else ""
+    if label:
+        head += f" _{md_escape(label)}_"
     if kind == "changed" and change.get("words"):
         body = ": " + word_diff_line(change["words"], _md_mark, md_escape)
     elif kind == "changed":
@@ -120,7 +192,9 @@ def _markdown_change(change: dict[str, Any]) -> str:
     else:
         body = f": {md_escape(change.get('new'))}"
     nums = _numbers(change, md_escape)
-    return head + body + (f" — numbers: {nums}" if nums else "")
+    note = change.get("review_note")
+    return (head + body + (f" — numbers: {nums}" if nums else "")
+            + (f" — review note: {md_escape(note)}" if note else ""))
 
 
 CONTEXT_WORDS = 6  # words of unchanged context kept around each edit in a word diff
@@ -161,7 +235,7 @@ def _md_mark(op: str, text: str) -> str:
 
 
 def _plain(text: str | None) -> str:
-    return " ".join(str(text).split()) if text is not None else ""
+    return neutralise_controls(" ".join(str(text).split())) if text is not None else ""
 
 
 def render_text(report: Report) -> str:
@@ -171,6 +245,7 @@ def render_text(report: Report) -> str:
     if run.get("flow_run_id"):
         lines.append(f"flow run {run['flow_run_id']}")
     lines.append(f"pages: {_counts_line(run)}")
+    lines.extend(_summary_lines(report))
     unchanged = 0
     for page in _sorted_pages(report):
         if page["status"] == "unchanged":
@@ -187,27 +262,33 @@ def _text_page(page: dict[str, Any]) -> list[str]:
     version = page.get("version")
     prev = page.get("previous_version")
     ver = f" v{prev} -> v{version}" if prev and version else (f" v{version}" if version else "")
-    out = [f"[{page['status'].upper()}] {_plain(page.get('title') or page['key'])}{ver}",
-           f"    {page['key']}"]
+    sig = f"  ({page['significance']})" if page.get("significance") else ""
+    out = [f"[{page['status'].upper()}] {_plain(page.get('title') or page['key'])}{ver}{sig}",
+           f"    {_plain(page['key'])}"]
     if page.get("error"):
         out.append(f"    error: {_plain(page['error'])}")
     if page.get("title_change"):
         tc = page["title_change"]
         out.append(f"    title: {_plain(tc.get('old'))!r} -> {_plain(tc.get('new'))!r}")
     changes = page.get("changes") or []
+    if page["status"] != "new":
+        changes = order_changes(changes)
     shown = changes[:MAX_NEW_PAGE_STATEMENTS] if page["status"] == "new" else changes
     for change in shown:
-        out.extend(_text_change(change))
+        out.extend(_text_change(change, tags=page["status"] != "new"))
     if len(shown) < len(changes):
         out.append(f"    ... {len(changes) - len(shown)} more statement(s)")
     return out
 
 
-def _text_change(change: dict[str, Any]) -> list[str]:
+def _text_change(change: dict[str, Any], *, tags: bool = True) -> list[str]:
+    """A change as indented lines; ``tags``: show its significance and review state (not
+    for a new page's statements, which are all "added")."""
     mark = CHANGE_MARK.get(change["type"], "?")
     who = _speaker_label(change, _plain)
     head = f"  {mark} {change['type']} #{change.get('position')}" + (f" [{who}]" if who else "")
-    out = [head]
+    label = _change_tags(change) if tags else ""
+    out = [head + (f"  ({_plain(label)})" if label else "")]
     if change.get("old") is not None and change["type"] in ("changed", "removed"):
         out.append(f"      - {_plain(change['old'])}")
     if change.get("new") is not None:
@@ -217,4 +298,6 @@ def _text_change(change: dict[str, Any]) -> list[str]:
     nums = _numbers(change, _plain)
     if nums:
         out.append(f"      numbers: {nums}")
+    if change.get("review_note"):
+        out.append(f"      review note: {_plain(change['review_note'])}")
     return out

@@ -1,28 +1,53 @@
 """The Prefect ``ingest`` flow: read sources → parse → store → diff → report.
 
 Pages are batched into chunks (one task per chunk, not per page: Prefect costs milliseconds
-per task). Parse tasks run on a bounded thread pool; store writes run one chunk at a time,
-each page in its own transaction, under the store's writer lock for the whole run.
+per task). Parse tasks run on the flow's thread pool, two at a time; a run with enough pages
+to pay for starting worker processes (``IngestOptions.process_pool_min_pages``) hands each
+chunk's CPU work to a :class:`~briefwatch.pipeline.ParsePool` of plain worker processes
+(parsing is CPU-bound Python: threads alone would share one core; Prefect's own
+``ProcessPoolTaskRunner`` costs a tenth of a second per task in each worker, rebuilding
+settings and API clients). Parsing runs at most a few chunks ahead of the store, so memory
+stays bounded. Store writes run one chunk at a time in the flow, each chunk one transaction
+(a savepoint per page), under the store's writer lock for the whole run.
+
+Big task arguments and the flow's return value are wrapped in Prefect's ``quote``: Prefect
+otherwise walks every element of a task's arguments and of a flow's return value looking
+for futures — for a first run over thousands of pages that means every statement of every
+page, which cost more than parsing them. :func:`ingest` unwraps the report again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
-from briefwatch.pipeline import IngestOptions, PageResult, read_and_parse, store_results
+from briefwatch.errors import StoreBusyError
+from briefwatch.pipeline import (
+    IngestOptions,
+    PageResult,
+    ParsePool,
+    read_and_parse,
+    store_results,
+)
 from briefwatch.report import render_markdown
 from briefwatch.sources import SourceItem, discover
+from flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
+from flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
+from flows.run_support import artifact_keys, store_writer_lock
 from store import Store
 
-REPORT_ARTIFACT_KEY = "briefwatch-report"
-CHANGED_PAGES_ARTIFACT_KEY = "briefwatch-changed-pages"
+T = TypeVar("T")
+
 
 
 @task(name="discover-sources", cache_policy=NO_CACHE)
@@ -34,9 +59,12 @@ def discover_task(sources: Sequence[str]) -> list[SourceItem]:
 
 @task(name="read-and-parse", cache_policy=NO_CACHE)
 def parse_chunk(
-    items: list[SourceItem], known_hashes: dict[str, str], options: IngestOptions
+    items: list[SourceItem], known_hashes: dict[str, str], options: IngestOptions,
+    pool: ParsePool | None = None,
 ) -> list[PageResult]:
-    return read_and_parse(items, known_hashes, options)
+    if pool is None:
+        return read_and_parse(items, known_hashes, options)
+    return pool.read_and_parse(items, known_hashes, options)
 
 
 @task(name="store-and-diff", cache_policy=NO_CACHE)
@@ -63,14 +91,52 @@ def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> 
         store.close()
 
 
+def _unvisited(value: T) -> T:
+    """``value`` wrapped in Prefect's ``quote``, so Prefect does not walk it (typed as the
+    value itself: Prefect unwraps it before the task body runs)."""
+    return cast(T, quote(value))
+
+
 def _chunks(items: Sequence[SourceItem], size: int) -> list[list[SourceItem]]:
     return [list(items[i:i + size]) for i in range(0, len(items), max(1, size))]
 
 
-def _publish(report: dict[str, Any]) -> None:
+def _known_for(chunk: Sequence[SourceItem], known: Mapping[str, str]) -> dict[str, str]:
+    """The last raw hashes of one chunk's locations (a task gets only what it needs)."""
+    return {i.location: known[i.location] for i in chunk if i.location in known}
+
+
+def uses_process_pool(pages: int, options: IngestOptions) -> bool:
+    """Whether a run over ``pages`` pages parses on worker processes (see the module doc)."""
+    return options.max_workers > 1 and pages >= options.process_pool_min_pages
+
+
+def parsed_chunks(
+    items: Sequence[SourceItem], known: Mapping[str, str], options: IngestOptions
+) -> Iterator[list[PageResult]]:
+    """Each chunk's parse results, in order; parsing runs at most ``2 * max_workers``
+    chunks ahead of the consumer."""
+    ahead = 2 * max(1, options.max_workers)
+    pool = ParsePool(options.max_workers) if uses_process_pool(len(items), options) else None
+    try:
+        pending: deque[PrefectFuture[list[PageResult]]] = deque()
+        for chunk in _chunks(items, options.chunk_size):
+            pending.append(parse_chunk.submit(
+                _unvisited(chunk), _unvisited(_known_for(chunk, known)), options,
+                _unvisited(pool)))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
     run = report["run"]
     create_markdown_artifact(
-        key=REPORT_ARTIFACT_KEY,
+        key=keys[0],
         markdown=render_markdown(report),
         description=f"briefwatch change report, run {run['id']}",
     )
@@ -81,47 +147,76 @@ def _publish(report: dict[str, Any]) -> None:
         for p in report["pages"] if p["status"] != "unchanged"
     ]
     if rows:
-        create_table_artifact(key=CHANGED_PAGES_ARTIFACT_KEY, table=rows,
+        create_table_artifact(key=keys[1], table=rows,
                               description=f"changed pages, run {run['id']}")
 
 
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+def ingest_flow(
+    sources: list[str],
+    db_path: str = "briefwatch.db",
+    chunk_size: int = 64,
+    publish_artifacts: bool = True,
+    lock_wait: float = 0.0,
+    artifact_suffix: str = "",
+) -> Any:
+    """The Prefect flow behind :func:`ingest`; returns the report wrapped in ``quote``.
+
+    ``lock_wait``: seconds to wait when another run holds the store (0: refuse at once); a
+    run that gets no lock ends Failed with the holder in its message, having written
+    nothing. ``artifact_suffix``: publish under ``briefwatch-report-<suffix>`` (one history
+    per store or deployment) instead of ``briefwatch-report``.
+    """
+    logger = get_run_logger()
+    options = IngestOptions(chunk_size=chunk_size)
+    keys = artifact_keys(artifact_suffix)
+    lock_store = Store(db_path)
+    try:
+        with store_writer_lock(lock_store, lock_wait):
+            run_id = lock_store.start_run(sources, flow_run_id=_flow_run_id(),
+                                          options={"chunk_size": chunk_size})
+            items = discover_task(sources)
+            known = lock_store.location_hashes([i.location for i in items])
+            done = 0
+            for results in parsed_chunks(items, known, options):
+                store_chunk(db_path, run_id, _unvisited(results))
+                done += len(results)
+                logger.info("%d/%d pages processed", done, len(items))
+            roots = sorted(_directory_roots(sources))
+            report = finish_task(db_path, run_id, roots,
+                                 _unvisited({i.location for i in items}))
+    except StoreBusyError as busy:
+        # a Failed state, not a raise: the run's state message names the holder, and
+        # `briefwatch ingest` prints no traceback; callers of the flow still get the error
+        return Failed(message=str(busy), data=busy)
+    finally:
+        lock_store.close()
+    if publish_artifacts:
+        _publish(report, keys)
+    counts = report["run"]["counts"]
+    logger.info("run %s: %s", run_id, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return quote(report)
+
+
 def ingest(
     sources: list[str],
     db_path: str = "briefwatch.db",
     chunk_size: int = 64,
     publish_artifacts: bool = True,
+    lock_wait: float = 0.0,
 ) -> dict[str, Any]:
-    """One ingest run over SOURCE files/directories into the store at ``db_path``.
+    """One run of the Prefect ingest flow over SOURCE files/directories into the store at
+    ``db_path``.
 
     Returns the run's report (the JSON report contract). A failing page fails that page
-    (it is in the report), not the run.
+    (it is in the report), not the run. StoreBusyError if another run holds the store for
+    longer than ``lock_wait`` seconds.
     """
-    logger = get_run_logger()
-    options = IngestOptions(chunk_size=chunk_size)
-    lock_store = Store(db_path)
-    try:
-        with lock_store.writer_lock():
-            run_id = lock_store.start_run(sources, flow_run_id=_flow_run_id(),
-                                          options={"chunk_size": chunk_size})
-            items = discover_task(sources)
-            known = lock_store.location_hashes([i.location for i in items])
-            futures = [parse_chunk.submit(chunk, known, options)
-                       for chunk in _chunks(items, options.chunk_size)]
-            done = 0
-            for future in futures:
-                results = future.result()
-                store_chunk(db_path, run_id, results)
-                done += len(results)
-                logger.info("%d/%d pages processed", done, len(items))
-            roots = sorted(_directory_roots(sources))
-            report = finish_task(db_path, run_id, roots, {i.location for i in items})
-    finally:
-        lock_store.close()
-    if publish_artifacts:
-        _publish(report)
-    counts = report["run"]["counts"]
-    logger.info("run %s: %s", run_id, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    quoted = cast(quote, ingest_flow(
+        sources, db_path=db_path, chunk_size=chunk_size, publish_artifacts=publish_artifacts,
+        lock_wait=lock_wait,
+    ))
+    report: dict[str, Any] = quoted.unquote()
     return report
 
 

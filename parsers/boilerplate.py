@@ -55,6 +55,8 @@ SHARE_TOOLS = re.compile(
     re.I,
 )
 MIN_REPEAT_LEN = 60
+# besides ASCII case, re.IGNORECASE matches these four letters to i, i, s and k
+_IGNORECASE_EXTRA = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ def strip_boilerplate(blocks: Sequence[Block]) -> tuple[tuple[Block, ...], Boile
     """Remove text-form boilerplate blocks; return the kept blocks and per-rule counts."""
     removed: Counter[str] = Counter()
     dropped: set[int] = set()
-    repeats = Counter(b.text for b in blocks if len(b.text) >= MIN_REPEAT_LEN)
+    repeats = _caption_repeats(blocks)
 
     i = 0
     n = len(blocks)
@@ -128,23 +130,69 @@ def _banner_end(blocks: Sequence[Block], start: int) -> int:
 
 
 def _single_block_rule(text: str, repeats: Counter[str]) -> str | None:
-    """Name of the rule that marks one block as boilerplate, or None when it is content."""
-    checks: tuple[tuple[str, bool], ...] = (
-        ("gov_banner", bool(BANNER_LINES.match(text))),
-        ("historical_notice", bool(HISTORICAL_NOTICE.match(text))),
-        ("photo_credit", bool(PHOTO_CREDIT.match(text))),
-        ("repeated_caption", repeats.get(text, 0) > 1),
-        ("photo_caption", bool(CAPTION_TAIL.search(text))),
-        ("video_embed", bool(VIDEO_TIME.match(text) or VIDEO_CONTROL.match(text)
-                             or VIDEO_TITLE.match(text))),
-        ("follow_line", bool(FOLLOW_LINE.match(text))),
-        ("skip_link", bool(SKIP_LINK.match(text))),
-        ("share_tools", bool(SHARE_TOOLS.match(text))),
-    )
-    for name, hit in checks:
-        if hit:
-            return name
+    """Name of the rule that marks one block as boilerplate, or None when it is content.
+
+    Rules are tried in order and the first hit names the block (evaluated lazily: this
+    runs for every block of every page)."""
+    if BANNER_LINES.match(text):
+        return "gov_banner"
+    if HISTORICAL_NOTICE.match(text):
+        return "historical_notice"
+    if PHOTO_CREDIT.match(text):
+        return "photo_credit"
+    if repeats.get(text, 0) > 1:
+        return "repeated_caption"
+    if _may_be_caption(text) and CAPTION_TAIL.search(text):
+        return "photo_caption"
+    if VIDEO_TIME.match(text) or VIDEO_CONTROL.match(text) or VIDEO_TITLE.match(text):
+        return "video_embed"
+    if FOLLOW_LINE.match(text):
+        return "follow_line"
+    if SKIP_LINK.match(text):
+        return "skip_link"
+    if SHARE_TOOLS.match(text):
+        return "share_tools"
     return None
+
+
+def _may_be_caption(text: str) -> bool:
+    """Cheap necessary condition for ``CAPTION_TAIL``: a match contains "by" and one of
+    photo / video / graphic / illustration in some letter case. (An unanchored regex search
+    over every paragraph was the costliest boilerplate rule.)"""
+    if not text.isascii() and (
+        "\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text
+    ):
+        text = text.translate(_IGNORECASE_EXTRA)
+    low = text.lower()
+    return "by" in low and (
+        "photo" in low or "video" in low or "graphic" in low or "illustration" in low
+    )
+
+
+CAPTION_EVIDENCE_DISTANCE = 3  # blocks between a repeated paragraph and a credit/caption line
+
+
+def _caption_repeats(blocks: Sequence[Block]) -> Counter[str]:
+    """Long paragraphs that occur more than once *and* sit next to photo evidence (a credit
+    line, a "photo by" caption, or a copy of themselves): caption repeats. A paragraph a page
+    simply repeats (a transcript's "Next question, please." or a re-pasted section) stays."""
+    counts = Counter(b.text for b in blocks if len(b.text) >= MIN_REPEAT_LEN)
+    repeated = {text for text, n in counts.items() if n > 1}
+    if not repeated:
+        return Counter()
+    evidence = [
+        i for i, b in enumerate(blocks)
+        if PHOTO_CREDIT.match(b.text) or (_may_be_caption(b.text) and CAPTION_TAIL.search(b.text))
+    ]
+    captions: set[str] = set()
+    for i, block in enumerate(blocks):
+        if block.text not in repeated or block.text in captions:
+            continue
+        adjacent_copy = i + 1 < len(blocks) and blocks[i + 1].text == block.text
+        near = any(abs(i - j) <= CAPTION_EVIDENCE_DISTANCE for j in evidence)
+        if adjacent_copy or near:
+            captions.add(block.text)
+    return Counter({text: counts[text] for text in captions})
 
 
 def _drop_related_trailer(

@@ -20,7 +20,8 @@ import yaml
 from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageKind, PageMeta
 from briefwatch.textnorm import clean_text
-from parsers.lines import looks_like_heading
+from parsers.lines import ends_sentence, looks_like_heading
+from parsers.speakers import transcript_label
 
 _FRONT_MATTER = re.compile(
     r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
@@ -29,6 +30,7 @@ _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _HR = re.compile(r"^\s{0,3}(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
 _LIST_START = re.compile(r"^(\s{0,3})(?:[-*+]|\d{1,9}[.)])(\s+)(.*)$")
+_NESTED_ITEM = re.compile(r"^(\s{4,})(?:[-*+]|\d{1,9}[.)])(\s+)(.*)$")  # an item of a sub-list
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
@@ -197,14 +199,16 @@ def _to_blocks(para: _Para) -> list[Block]:
 
 
 def _paragraph_blocks(lines: tuple[str, ...]) -> list[Block]:
-    """One paragraph; hard line breaks split it (datelines, 'Aboard Air Force One')."""
+    """One paragraph. A hard line break splits it only where a new transcript turn starts
+    after it or a sentence ended before it; elsewhere ("… set my hand this  \\n thirtieth
+    day …") it is layout, and moving it must not change the statements."""
     raw = "\n".join(lines)
     stripped = raw.strip()
     bold_only = stripped.startswith(("**", "__")) and stripped.endswith(("**", "__"))
     pieces: list[list[str]] = [[]]
-    for line in lines:
+    for line, following in zip(lines, (*lines[1:], ""), strict=True):
         pieces[-1].append(line.strip())
-        if _HARD_BREAK.search(line):
+        if _HARD_BREAK.search(line) and _breaks_paragraph(line, following):
             pieces.append([])
     texts = [inline_text(" ".join(p)) for p in pieces if p]
     texts = [t for t in texts if t]
@@ -215,10 +219,16 @@ def _paragraph_blocks(lines: tuple[str, ...]) -> list[Block]:
     return [Block("paragraph", t) for t in texts]
 
 
+def _breaks_paragraph(line: str, following: str) -> bool:
+    if transcript_label(inline_text(following)) is not None:
+        return True
+    return ends_sentence(inline_text(_HARD_BREAK.sub("", line.rstrip(" "))))
+
+
 def _list_blocks(lines: tuple[str, ...]) -> list[Block]:
     items: list[list[str]] = []
     for line in lines:
-        match = _LIST_START.match(line)
+        match = _LIST_START.match(line) or _NESTED_ITEM.match(line)
         if match:
             items.append([match.group(3)])
         elif items:

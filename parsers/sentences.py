@@ -37,8 +37,14 @@ SENTENCE_OPENERS = frozenset(
 _CANDIDATE = re.compile(
     r"""(?P<end>[.!?…]+|\.\.\.)(?P<close>["'”’)\]]*)(?P<space>\s+)(?=(?P<next>["'“‘(\[]*[A-Z0-9À-Ý]))"""
 )
+# a list or section number standing alone before the period: "1.", "(a).", "iv.", "Sec. 3."
+_ENUMERATOR = re.compile(
+    r"\s*(?:(?:Sec|Section|Art|Article|No)\.?\s*)?\(?(?:\d{1,3}|[A-Za-z]|[ivxlcIVXLC]{1,6})"
+    r"[.)]+\s*"
+)
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.){1,}[A-Za-z]$")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’-]*)$")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_WORD_CHARS = _LETTERS | frozenset(".'’-")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*([A-Za-z0-9]+)""")
 
 
@@ -57,6 +63,8 @@ def split_sentences(text: str) -> list[Span]:
     for match in _CANDIDATE.finditer(text):
         if not _is_boundary(text, match):
             continue
+        if _ENUMERATOR.fullmatch(text, start, match.end("close")):
+            continue  # "1. The Secretary shall …": a list number is not a sentence
         end = match.end("close")
         if text[start:end].strip():
             spans.append(_trimmed(text, start, end))
@@ -82,14 +90,27 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     end = match.group("end")
     if "!" in end or "?" in end or "…" in end or end.startswith(".."):
         return True
-    before = text[: match.start("end")]
-    word_match = _WORD_BEFORE.search(before)
-    if not word_match:
+    word = _word_before(text, match.start("end"))
+    if not word:
         return True  # "… 163." or "…)." — a number or bracket ends the sentence
-    word = word_match.group(1)
     next_word_match = _NEXT_WORD.match(text, match.end("space"))
     next_word = next_word_match.group(1) if next_word_match else ""
     return _period_ends_sentence(word, next_word, match.group("close"))
+
+
+def _word_before(text: str, end: int) -> str:
+    """The word that ends at ``end``: the longest run of letters, dots, apostrophes and
+    hyphens before it, from its first letter ("" if none) — what the regex
+    ``[A-Za-z][A-Za-z.'’-]*$`` finds in ``text[:end]``, without copying the prefix (a
+    paragraph-long prefix per candidate made long transcript turns quadratic)."""
+    if end > 0 and text[end - 1] == "\n":
+        end -= 1  # ``$`` also matches before a final newline
+    start = end
+    while start > 0 and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    while start < end and text[start] not in _LETTERS:
+        start += 1
+    return text[start:end]
 
 
 def _period_ends_sentence(word: str, next_word: str, closing: str) -> bool:

@@ -68,7 +68,7 @@ ROLE_WORDS = frozenset(
 ACCORDING_TO = re.compile(rf"\baccording to\s+(?P<who>{NAME})")
 
 LABEL = re.compile(
-    r"^(?P<label>(?:[A-Z][A-Z.'’\-]*\s+){0,5}[A-Z][A-Z'’\-]*[A-Z.]"
+    r"^(?P<label>(?:[A-Z][A-Z.'’\-]*\s+){0,5}[A-Z][A-Z.'’\-]*[A-Z.]"
     r"(?:\s+\([A-Za-z][^)]{0,60}\))?)\s*:\s*(?P<rest>.*)$",
     re.S,
 )
@@ -106,9 +106,9 @@ def transcript_label(text: str) -> Turn | None:
 
 
 def _starts_like_question(rest: str) -> bool:
-    """After a bare "Q": a reporter's question starts like a sentence (or is empty)."""
-    first = rest[:1]
-    return not rest or first.isupper() or first.isdigit() or first in "“\"'‘(["
+    """After a bare "Q": anything — an interrupted question starts with "—", "$1.1 billion"
+    or lower case ("Q in order to …"); "Q&A" or "Q1" never reach here (no space)."""
+    return True
 
 
 @dataclass
@@ -159,7 +159,8 @@ class SpeakerContext:
 
 @lru_cache(maxsize=4096)
 def _name_pattern(surname: str) -> re.Pattern[str]:
-    prefix = rf"(?:{_TOKEN}\s+(?:{_CONNECTOR}\s+)?){{0,6}}"
+    # a name never spans two blocks: only spaces and tabs between its words
+    prefix = rf"(?:{_TOKEN}[ \t]+(?:{_CONNECTOR}[ \t]+)?){{0,6}}"
     return re.compile(rf"(?<![\w.]){prefix}{re.escape(surname)}\b")
 
 

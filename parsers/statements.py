@@ -27,6 +27,7 @@ from parsers.speakers import SpeakerContext, find_attribution, transcript_label
 MIN_TRANSCRIPT_TURNS = 2
 # "9:07 A.M. EDT", "END 9:25 A.M. EDT": a transcript's time stamps are narration, not the turn's
 TIMESTAMP_LINE = re.compile(r"^(?:END\s+)?\d{1,2}:\d{2}\s*[AaPp]\.?\s?[Mm]\.?(?:\s+[A-Z]{2,5})?$")
+_QUOTE_CHAR = re.compile('[“”"]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,33 @@ class QuoteSpan:
 
 
 def is_transcript(blocks: Sequence[Block]) -> bool:
-    turns = 0
+    """Two or more speaker-label paragraphs, with a ``Q`` turn or a speaker who speaks twice.
+
+    Fact sheets open paragraphs with ALL-CAPS lead-ins ("DELIVERING RESULTS: …") that look
+    like labels, but each appears once and none is ``Q``.
+    """
+    return transcript_labels(blocks) is not None
+
+
+def transcript_labels(blocks: Sequence[Block]) -> frozenset[str] | None:
+    """The labels that are speaker turns in a transcript, or None when it is not one."""
+    counts: dict[str, int] = {}
     for block in blocks:
-        if block.kind == "paragraph" and transcript_label(block.text):
-            turns += 1
-            if turns >= MIN_TRANSCRIPT_TURNS:
-                return True
-    return False
+        if block.kind == "paragraph":
+            turn = transcript_label(block.text)
+            if turn is not None:
+                counts[turn.label] = counts.get(turn.label, 0) + 1
+    if sum(counts.values()) < MIN_TRANSCRIPT_TURNS:
+        return None
+    if "Q" not in counts and max(counts.values()) < 2:
+        return None
+    return frozenset(label for label, n in counts.items() if n >= 2 or _speaker_like(label))
+
+
+def _speaker_like(label: str) -> bool:
+    """A label heard once is a speaker when it is short and not a headline lead-in."""
+    words = label.split("(")[0].split()
+    return len(words) <= 3 and not any(w.endswith("ING") for w in words)
 
 
 def build_statements(blocks: Sequence[Block], *, transcript: bool | None = None) -> list[Statement]:
@@ -68,6 +89,7 @@ class _Emitter:
 
 
 def _transcript_statements(blocks: Sequence[Block]) -> list[Statement]:
+    labels = transcript_labels(blocks) or frozenset()
     emit = _Emitter()
     section: str | None = None
     speaker: str | None = None
@@ -84,7 +106,7 @@ def _transcript_statements(blocks: Sequence[Block]) -> list[Statement]:
             emit.add(text, None, StatementKind.NARRATION, paragraph, section)
             continue
         turn = transcript_label(text)
-        if turn is not None:
+        if turn is not None and turn.label in labels:
             speaker = turn.label
             if turn.question:
                 kind = StatementKind.QUESTION
@@ -102,7 +124,8 @@ def find_quotes(text: str, open_at_start: bool = False) -> list[QuoteSpan]:
     spans: list[QuoteSpan] = []
     start: int | None = 0 if open_at_start else None
     continued = open_at_start
-    for i, ch in enumerate(text):
+    for found in _QUOTE_CHAR.finditer(text):  # only quote characters change anything
+        i, ch = found.start(), found.group()
         if ch == "“" or (ch == '"' and start is None):
             if start is not None and i > start:
                 if continued and i <= 1:
@@ -123,8 +146,7 @@ def _blank_quotes(text: str, quotes: Sequence[QuoteSpan]) -> str:
     """Text with quoted parts replaced by spaces, so attribution only reads the frame."""
     chars = list(text)
     for q in quotes:
-        for i in range(q.start, q.end):
-            chars[i] = " "
+        chars[q.start:q.end] = " " * (q.end - q.start)
         if q.closed and q.end - 1 < len(chars):
             chars[q.end - 1] = "”"  # keep a marker where the quote closed
     return "".join(chars)

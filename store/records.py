@@ -140,3 +140,26 @@ class SearchHit:
     version: int
     position: int
     current: bool  # the statement is in the page's current version
+    title: str | None = None  # the page's current title
+    url: str | None = None  # the page's canonical URL
+
+
+class ReviewStatus(StrEnum):
+    """A change's review state; ``unreviewed`` until someone reviews it."""
+
+    UNREVIEWED = "unreviewed"
+    REVIEWED = "reviewed"
+    DISMISSED = "dismissed"
+    FLAGGED = "flagged"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One entry of a change's review history (the newest is its current state)."""
+
+    id: int
+    change_id: int
+    status: ReviewStatus
+    note: str | None
+    reviewer: str | None
+    created_at: str

@@ -6,7 +6,7 @@ Run report JSON contract (other tools read it; fields may be added, never rename
              unchanged, gone, failed}, + "status", "sources", "options"},
      "pages": [{"key", "url", "title", "status", "version", "previous_version",
                 "title_change", "metadata_changes", "changes": [...], "error",
-                + "location", "note", "skipped_parse"}]}
+                + "location", "note", "skipped_parse", "significance"}]}
 
 - ``version`` is the page's version number after the run, ``previous_version`` the one
   before it: new -> (1, null); changed -> (n+1, n); unchanged, gone and failed -> (n, n);
@@ -14,9 +14,11 @@ Run report JSON contract (other tools read it; fields may be added, never rename
 - ``changes``: a changed page's flagged changes in diff order; every statement of a new page
   as ``added`` (``id`` null: no change rows are stored for new pages); ``[]`` otherwise.
   Each change: ``id, type, kind, speaker, old_speaker, old, new, numbers, words,
-  similarity, position, old_position``. ``speaker`` is the new side's speaker (the old
-  side's for removed), ``old_speaker`` the old side's (null for added); ``position`` is the
-  new side's position (the old side's for removed).
+  similarity, position, old_position``, + ``significance``, ``significance_reason``,
+  ``review_status``, ``review_note``, ``reviewed_at``, ``reviewer``, ``run_id``,
+  ``from_version``, ``to_version`` (see ``store.change_data``). ``speaker`` is the new
+  side's speaker (the old side's for removed), ``old_speaker`` the old side's (null for
+  added); ``position`` is the new side's position (the old side's for removed).
 - Pages are ordered failed, changed, new, gone, unchanged, then by key and location.
 """
 
@@ -29,6 +31,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from briefwatch.errors import PageNotFoundError, RunNotFoundError, StoreError
+from briefwatch.significance import page_level, parse_level
+from store.change_data import added_dict, changes_where, grouped_by_version
 from store.records import (
     OUTCOMES,
     REPORT_ORDER,
@@ -37,7 +41,7 @@ from store.records import (
     SearchHit,
     VersionInfo,
 )
-from store.rows import Row, from_json
+from store.rows import Row, from_json, to_json
 
 _ORDER = {outcome.value: index for index, outcome in enumerate(REPORT_ORDER)}
 
@@ -143,7 +147,7 @@ def _page_entry(
     else:
         page_changes = []
     title = row["version_title"] if version_id is not None else row["page_title"]
-    return {
+    entry = {
         "key": row["key"],
         "url": row["url"],
         "title": title,
@@ -158,50 +162,22 @@ def _page_entry(
         "note": row["note"],
         "skipped_parse": bool(row["skipped_parse"]),
     }
+    entry["significance"] = page_significance(entry)
+    return entry
 
 
 def _changes_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in db.query(
-        """
-        SELECT c.*, coalesce(ovs.text, os.text) AS old_text, coalesce(nvs.text, ns.text) AS new_text
-        FROM changes c
-        LEFT JOIN statements os ON os.id = c.old_statement_id
-        LEFT JOIN statements ns ON ns.id = c.new_statement_id
-        LEFT JOIN version_statements ovs ON ovs.version_id = c.from_version_id
-             AND ovs.position = c.old_position AND ovs.statement_id = c.old_statement_id
-        LEFT JOIN version_statements nvs ON nvs.version_id = c.to_version_id
-             AND nvs.position = c.position AND nvs.statement_id = c.new_statement_id
-        WHERE c.run_id = ?
-        ORDER BY c.to_version_id, c.id
-        """,
-        [run_id],
-    ):
-        grouped[row["to_version_id"]].append(
-            {
-                "id": row["id"],
-                "type": row["type"],
-                "kind": row["kind"],
-                "speaker": row["speaker"],
-                "old_speaker": row["old_speaker"],
-                "old": row["old_text"],
-                "new": row["new_text"],
-                "numbers": from_json(row["numbers"]),
-                "words": from_json(row["words"]),
-                "similarity": row["similarity"],
-                "position": row["position"],
-                "old_position": row["old_position"],
-            }
-        )
-    return grouped
+    return grouped_by_version(changes_where(db, "c.run_id = ?", [run_id]))
 
 
 def _added_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in db.query(
         """
-        SELECT pr.version_id, vs.position, coalesce(vs.text, s.text) AS text, s.speaker, s.kind
+        SELECT pr.version_id, v.number, vs.position, coalesce(vs.text, s.text) AS text,
+               s.speaker, s.kind
         FROM page_runs pr
+        JOIN versions v ON v.id = pr.version_id
         JOIN version_statements vs ON vs.version_id = pr.version_id
         JOIN statements s ON s.id = vs.statement_id
         WHERE pr.run_id = ? AND pr.status = 'new'
@@ -209,23 +185,19 @@ def _added_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any
         """,
         [run_id],
     ):
-        grouped[row["version_id"]].append(
-            {
-                "id": None,
-                "type": "added",
-                "kind": row["kind"],
-                "speaker": row["speaker"],
-                "old_speaker": None,
-                "old": None,
-                "new": row["text"],
-                "numbers": [],
-                "words": [],
-                "similarity": None,
-                "position": row["position"],
-                "old_position": None,
-            }
-        )
+        grouped[row["version_id"]].append(added_dict(row, run_id=run_id, version=row["number"]))
     return grouped
+
+
+def page_significance(page: dict[str, Any]) -> str | None:
+    """A report page's level (see ``briefwatch.significance.page_level``) as its label."""
+    level = page_level(
+        page["status"],
+        (parse_level(c["significance"]) for c in page.get("changes") or ()
+         if c.get("significance")),
+        title_changed=bool(page.get("title_change")),
+    )
+    return None if level is None else level.label
 
 
 # -------------------------------------------------------------------- pages
@@ -291,17 +263,27 @@ def pages(db: Database) -> list[PageSummary]:
     ]
 
 
-def search(db: Database, query: str, limit: int) -> list[SearchHit]:
-    """Statements matching ``query`` (each word quoted: no FTS syntax), best first."""
+def search(
+    db: Database, query: str, limit: int, speakers: Sequence[str] | None = None
+) -> list[SearchHit]:
+    """Statements matching ``query`` (each word quoted: no FTS syntax), best first; with
+    ``speakers``, only statements by one of them (exact names)."""
     if not query.strip():
         raise StoreError("search: the query is empty")
+    speaker_filter = ""
+    if speakers is not None:
+        speaker_filter = (
+            "AND statements_fts.rowid IN (SELECT rowid FROM statements "
+            "WHERE speaker IN (SELECT value FROM json_each(:speakers)))"
+        )
     rows = db.query(
-        """
+        f"""
         WITH hits AS (
             SELECT rowid, rank FROM statements_fts WHERE statements_fts MATCH :q
+            {speaker_filter}
             ORDER BY rank LIMIT :limit
         )
-        SELECT s.id AS statement_id, s.text, s.speaker, s.kind, p.key,
+        SELECT s.id AS statement_id, s.text, s.speaker, s.kind, p.key, p.title, p.url,
                max(v.number) AS version, vs.position, v.id = p.current_version_id AS current,
                hits.rank
         FROM hits
@@ -313,7 +295,7 @@ def search(db: Database, query: str, limit: int) -> list[SearchHit]:
         ORDER BY hits.rank, p.key
         LIMIT :limit
         """,
-        {"q": db.quote_fts(query), "limit": limit},
+        {"q": db.quote_fts(query), "limit": limit, "speakers": to_json(list(speakers or []))},
     )
     return [
         SearchHit(
@@ -325,6 +307,8 @@ def search(db: Database, query: str, limit: int) -> list[SearchHit]:
             version=row["version"],
             position=row["position"],
             current=bool(row["current"]),
+            title=row["title"],
+            url=row["url"],
         )
         for row in rows
     ]

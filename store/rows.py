@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 from briefwatch.model import Change, Document, PageKind, Statement, StatementKind
+from briefwatch.significance import assess_change
 
 Row = dict[str, Any]
 
@@ -116,10 +118,17 @@ def change_rows(
             "numbers": to_json([{"old": n.old, "new": n.new} for n in change.numbers]),
             "words": to_json([list(w) for w in change.words]),
             "similarity": change.similarity,
+            "significance": assess_change(change).level.value,
         }
 
 
 def statement_from_row(row: Mapping[str, Any]) -> Statement:
+    """A statement from a ``version_statements`` x ``statements`` row; with the stored ``sid``
+    and ``key`` columns in the row, those are taken instead of recomputed."""
+    if "sid" in row:
+        return restore_statement(row["text"], row["speaker"], StatementKind(row["kind"]),
+                                 row["paragraph"], row["position"], row["section"],
+                                 row["key"], row["sid"])
     return Statement(
         text=row["text"],
         speaker=row["speaker"],
@@ -128,6 +137,30 @@ def statement_from_row(row: Mapping[str, Any]) -> Statement:
         position=row["position"],
         section=row["section"],
     )
+
+
+# Statement's fields in order, the derived (init=False) ``key`` and ``sid`` last
+_STATEMENT_FIELDS = ("text", "speaker", "kind", "paragraph", "position", "section", "key", "sid")
+if tuple(f.name for f in fields(Statement)) != _STATEMENT_FIELDS:  # pragma: no cover
+    raise ImportError("store.rows.restore_statement is out of step with briefwatch.model")
+
+
+def restore_statement(
+    text: str, speaker: str | None, kind: StatementKind, paragraph: int, position: int,
+    section: str | None, key: str, sid: str,
+) -> Statement:
+    """A Statement with its derived ``key`` (match key) and ``sid`` (content address) as
+    stored, not recomputed: the constructor normalises and hashes every statement, which
+    made loading a 1,600-statement version (to diff against it) cost as much as parsing it.
+    ``sid``/``key`` of a stored statement are what the constructor computed when it was
+    stored (content addressing)."""
+    statement = object.__new__(Statement)
+    for name, value in zip(
+        _STATEMENT_FIELDS, (text, speaker, kind, paragraph, position, section, key, sid),
+        strict=True,
+    ):
+        object.__setattr__(statement, name, value)
+    return statement
 
 
 def document_from_rows(

@@ -2,12 +2,9 @@
 
 Add a change by appending a new ``@MIGRATIONS()`` function (never edit an applied one); a
 store opened by this code applies whatever it has not seen yet, inside one immediate
-transaction. For example a later review feature adds its columns with::
+transaction. For example ``m003_change_significance`` adds a column with::
 
-    @MIGRATIONS()
-    def m003_change_review(db: Database) -> None:
-        db.table("changes").add_column("review_status", str, not_null_default="unreviewed")
-        db.table("changes").add_column("review_note", str)
+    db.table("changes").add_column("significance", int)
 
 Data model (git-history style item / version / changed rows, plus removals):
 
@@ -21,12 +18,18 @@ Data model (git-history style item / version / changed rows, plus removals):
 - ``version_statements``: which statement sits at which position of which version.
 - ``changes``: flagged statement-level changes between consecutive versions.
 - ``page_runs``: each page's (or location's) outcome in each run.
+- ``reviews``: review history of changes (newest row per change = its state; view
+  ``current_reviews``); ``change_details`` is a readable view of changes for Datasette.
 """
 
 from __future__ import annotations
 
+import json
+
 from sqlite_migrate import Migrations
 from sqlite_utils import Database
+
+from briefwatch.significance import assess
 
 MIGRATIONS = Migrations("briefwatch.store")
 
@@ -247,6 +250,95 @@ def _indexes(db: Database) -> None:
 def m002_statements_fts(db: Database) -> None:
     """Full-text search over statement text and speaker, kept current by triggers."""
     db.table("statements").enable_fts(["text", "speaker"], create_triggers=True, tokenize="porter")
+
+
+@MIGRATIONS()
+def m003_change_significance(db: Database) -> None:
+    """``changes.significance``: the change's level by ``briefwatch.significance`` when it was
+    stored (1 low, 2 medium, 3 high), for SQL browsing; changes stored before are scored now.
+    Reports compute the level afresh, so they always follow the current rule."""
+    db.table("changes").add_column("significance", int)
+    rows = db.query(
+        """
+        SELECT c.id, c.type, c.kind, c.speaker, c.old_speaker, c.numbers, c.words,
+               os.text AS old, ns.text AS new
+        FROM changes c
+        LEFT JOIN statements os ON os.id = c.old_statement_id
+        LEFT JOIN statements ns ON ns.id = c.new_statement_id
+        """
+    )
+    updates = [
+        (
+            assess(
+                type=row["type"], kind=row["kind"], old=row["old"], new=row["new"],
+                speaker=row["speaker"], old_speaker=row["old_speaker"],
+                numbers=json.loads(row["numbers"]), words=json.loads(row["words"]),
+            ).level.value,
+            row["id"],
+        )
+        for row in rows
+    ]
+    db.conn.executemany("UPDATE changes SET significance = ? WHERE id = ?", updates)
+
+
+@MIGRATIONS()
+def m004_change_reviews(db: Database) -> None:
+    """Review state of changes as a history: each ``briefwatch review`` appends a row; a
+    change's state is its newest row (view ``current_reviews``), ``unreviewed`` without one."""
+    db.execute(
+        """
+        CREATE TABLE "reviews" (
+            "id" INTEGER PRIMARY KEY,
+            "change_id" INTEGER NOT NULL REFERENCES "changes"("id"),
+            "status" TEXT NOT NULL
+                CHECK ("status" IN ('unreviewed', 'reviewed', 'dismissed', 'flagged')),
+            "note" TEXT,
+            "reviewer" TEXT,
+            "created_at" TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.table("reviews").create_index(["change_id", "id"])
+    db.execute(
+        """
+        CREATE VIEW current_reviews AS
+        SELECT r.* FROM reviews r
+        WHERE r.id = (SELECT max(x.id) FROM reviews x WHERE x.change_id = r.change_id)
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_change_details_view(db: Database) -> None:
+    """``change_details``: one readable row per stored change (page, versions, texts,
+    significance, review state) for Datasette and ad-hoc SQL."""
+    db.execute(
+        """
+        CREATE VIEW change_details AS
+        SELECT c.id AS change_id, c.run_id, tv.created_at AS detected_at,
+               p.key AS page_key, p.title AS page_title, p.url AS page_url,
+               fv.number AS from_version, tv.number AS to_version,
+               c.type, c.kind, c.position,
+               CASE c.significance WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low'
+               END AS significance,
+               c.significance AS significance_rank,
+               c.old_speaker, c.speaker,
+               coalesce(ovs.text, os.text) AS old_text, coalesce(nvs.text, ns.text) AS new_text,
+               c.numbers,
+               coalesce(cr.status, 'unreviewed') AS review_status, cr.note AS review_note
+        FROM changes c
+        JOIN pages p ON p.id = c.page_id
+        JOIN versions tv ON tv.id = c.to_version_id
+        LEFT JOIN versions fv ON fv.id = c.from_version_id
+        LEFT JOIN statements os ON os.id = c.old_statement_id
+        LEFT JOIN statements ns ON ns.id = c.new_statement_id
+        LEFT JOIN version_statements ovs ON ovs.version_id = c.from_version_id
+             AND ovs.position = c.old_position AND ovs.statement_id = c.old_statement_id
+        LEFT JOIN version_statements nvs ON nvs.version_id = c.to_version_id
+             AND nvs.position = c.position AND nvs.statement_id = c.new_statement_id
+        LEFT JOIN current_reviews cr ON cr.change_id = c.id
+        """
+    )
 
 
 def known_migrations() -> frozenset[str]:

@@ -199,11 +199,13 @@ def test_open_twice_applies_migrations_once(tmp_path: Path) -> None:
     try:
         again = store.db.execute("SELECT name FROM _sqlite_migrations").fetchall()
         assert again == first
-        assert {name for (name,) in first} == {"m001_core", "m002_statements_fts"}
+        assert {name for (name,) in first} == {
+            "m001_core", "m002_statements_fts", "m003_change_significance",
+            "m004_change_reviews", "m005_change_details_view"}
         assert {"runs", "pages", "locations", "blobs", "versions", "statements",
-                "version_statements", "changes", "page_runs", "statements_fts"} <= set(
-            store.db.table_names()
-        )
+                "version_statements", "changes", "page_runs", "statements_fts",
+                "reviews"} <= set(store.db.table_names())
+        assert {"current_reviews", "change_details"} <= set(store.db.view_names())
     finally:
         store.close()
 
@@ -343,6 +345,10 @@ def test_changed_page_stores_version_2_and_change_rows(
     assert store.latest_document(URL).document == make_doc(V2, title="Briefing (updated)")  # type: ignore[union-attr]
 
 
+ADDED_CHANGE_FIELDS = ("significance", "significance_reason", "review_status", "review_note",
+                       "reviewed_at", "reviewer", "run_id", "from_version", "to_version")
+
+
 def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, int]) -> None:
     _, run2 = two_versions
     report = store.run_report("latest")
@@ -351,6 +357,17 @@ def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, i
         "SELECT started_at, finished_at FROM runs WHERE id = ?", [run2]
     ).fetchone()
     base: dict[str, Any] = {"kind": "narration", "numbers": [], "words": [], "similarity": None}
+    # fields added after the first release (the contract only ever adds fields)
+    added_page = report["pages"][0].pop("significance")
+    added = [{k: c.pop(k) for k in ADDED_CHANGE_FIELDS} for c in report["pages"][0]["changes"]]
+    assert added_page == "high"
+    assert [(a["significance"], a["significance_reason"]) for a in added] == [
+        ("high", "figure changed: 163 → 170"), ("high", "speaker changed"),
+        ("medium", "narration added"), ("medium", "narration removed")]
+    for extra in added:
+        assert (extra["review_status"], extra["review_note"], extra["reviewed_at"],
+                extra["reviewer"]) == ("unreviewed", None, None, None)
+        assert (extra["run_id"], extra["from_version"], extra["to_version"]) == (run2, 1, 2)
     assert report == {
         "run": {
             "id": run2,
