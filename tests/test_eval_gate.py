@@ -34,7 +34,7 @@ GATES: list[tuple[str, str, str, float]] = [
     ("1", "precision briefwatch", ">=", 0.9694),
     ("1", "recall briefwatch", ">=", 0.9763),
     ("1", "pages briefwatch failed on", "<=", 0),
-    ("2", "(a) transcript turns recovered with their speaker", ">=", 0.9592),
+    ("2", "(a) transcript turns recovered with their speaker", ">=", 0.9997),
     ("2", "(b) statements leaking page chrome", "<=", 0),
     ("2", "(c) statements not found in the transcript body (not in the goal)", "<=", 2),
     ("2", "pages that failed to parse", "<=", 0),
@@ -43,14 +43,14 @@ GATES: list[tuple[str, str, str, float]] = [
     ("3", "GOV.UK visible-text-changed pairs reported changed (not in the goal)", ">=", 0.875),
     ("3", "whitehouse different-document pairs not reported unchanged", ">=", 1.0),
     ("4", "(a) page-level recall", ">=", 1.0),
-    ("4", "(a) page-level precision", ">=", 0.9791),
+    ("4", "(a) page-level precision", ">=", 0.9859),
     ("4", "(b) text-changing hunks covered by a flagged statement", ">=", 0.9945),
-    ("4", "(c) false flags (share of flagged statements)", "<=", 0.0383),
+    ("4", "(c) false flags (share of flagged statements)", "<=", 0.0414),
     ("4", "(d) label changes in the diffs found as re-attributions", ">=", 0.9166),
     ("5", "turns recovered with their speaker", ">=", 0.9997),
     ("5", "turns after a hard line break recovered (not in the goal)", ">=", 1.0),
     ("5", "transcripts that failed to parse", "<=", 0),
-    ("6", "pairwise ranking accuracy (care above ignore)", ">=", 0.6666),
+    ("6", "pairwise ranking accuracy (care above ignore)", ">=", 0.8333),
 ]
 
 
