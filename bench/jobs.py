@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,46 @@ def watch_report_memory() -> dict[str, float]:
     return marks
 
 
+class PhaseTimer:
+    """Wall seconds spent inside some pipeline functions during one run (the flow and the
+    plain replica call the same ones), so a run's time can be split into its parts."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        @wraps(original)
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.totals[label] = self.totals.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, timed_call)
+
+    def take(self) -> dict[str, float]:
+        totals, self.totals = self.totals, {}
+        return {k: round(v, 3) for k, v in totals.items()}
+
+
+def instrument() -> PhaseTimer:
+    from bench import plain
+    from flows import ingest as flow_module
+    from store import Store
+
+    timer = PhaseTimer()
+    timer.wrap(flow_module, "store_results", "store pages")
+    timer.wrap(Store, "run_report", "build report")
+    for module in (flow_module, plain):
+        timer.wrap(module, "render_markdown", "render markdown")
+    timer.wrap(flow_module, "create_markdown_artifact", "upload artifacts")
+    timer.wrap(flow_module, "create_table_artifact", "upload artifacts")
+    return timer
+
+
 def current_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -145,6 +185,7 @@ def flow_job(spec: Spec) -> Result:
     from flows.ingest import ingest
 
     report_memory = watch_report_memory()
+    timer = instrument()
     out: Result = {"import_seconds": time.perf_counter() - wall0}
     work = Path(spec["workdir"])
     probe = spec["probe"]
@@ -154,12 +195,14 @@ def flow_job(spec: Spec) -> Result:
         lambda: ingest([probe], db_path=str(work / "probe-2.db")))
     _, out["plain_1page"] = timed(lambda: run_plain([probe], str(work / "probe-3.db")))
     for corpus in spec["corpora"]:
-        out[corpus["name"]] = _flow_corpus(corpus, work, report_memory)
+        out[corpus["name"]] = _flow_corpus(corpus, work, report_memory, timer)
     out["rss_end"] = peak_rss_mb()
     return out
 
 
-def _flow_corpus(corpus: Spec, work: Path, report_memory: dict[str, float]) -> Result:
+def _flow_corpus(
+    corpus: Spec, work: Path, report_memory: dict[str, float], timer: PhaseTimer
+) -> Result:
     """First run, unchanged re-run and (with ``edits``) a run after one-sentence edits,
     each through the flow and then without Prefect into a second store."""
     from bench.corpus import CorpusPage, SourcePage, edit_one_sentence
@@ -170,21 +213,29 @@ def _flow_corpus(corpus: Spec, work: Path, report_memory: dict[str, float]) -> R
     flow_db, plain_db = str(work / f"{name}-flow.db"), str(work / f"{name}-plain.db")
     res: Result = {"pages": corpus["pages"]}
 
-    def flow_run(phase: str) -> None:
-        report, res[f"flow_{phase}"] = timed(lambda: ingest([root], db_path=flow_db))
-        res[f"flow_{phase}"].update(_report_summary(report))
+    def flow_run(phase: str, db: str = flow_db) -> None:
+        timer.take()
+        report, res[f"flow_{phase}"] = timed(lambda: ingest([root], db_path=db))
+        res[f"flow_{phase}"].update(_report_summary(report), parts=timer.take())
 
-    def plain_run(phase: str) -> None:
-        report, res[f"plain_{phase}"] = timed(lambda: run_plain([root], plain_db))
-        res[f"plain_{phase}"].update(_report_summary(report))
+    def plain_run(phase: str, db: str = plain_db) -> None:
+        timer.take()
+        report, res[f"plain_{phase}"] = timed(lambda: run_plain([root], db))
+        res[f"plain_{phase}"].update(_report_summary(report), parts=timer.take())
 
     flow_run("first")
     res["rss_after_flow_first"] = {**peak_rss_mb(), **report_memory}
     res["store_after_first"] = store_stats(flow_db)
     plain_run("first")
+    for n in range(2, int(corpus.get("first_runs", 1)) + 1):  # flow, plain, flow, plain
+        flow_run(f"first{n}", str(work / f"{name}-flow{n}.db"))
+        plain_run(f"first{n}", str(work / f"{name}-plain{n}.db"))
     flow_run("rerun")
     res["store_after_rerun"] = store_stats(flow_db)
     plain_run("rerun")
+    for again in ("rerun2", "rerun3"):  # short runs: the figure takes the median of three
+        flow_run(again)
+        plain_run(again)
     edits = corpus.get("edits") or []
     if edits:
         res["edited_pages"] = sum(
@@ -192,6 +243,7 @@ def _flow_corpus(corpus: Spec, work: Path, report_memory: dict[str, float]) -> R
                                          e["copy"]))
             for e in edits
         )
+        res["store_before_edit"] = store_stats(flow_db)
         flow_run("edit")
         res["store_after_edit"] = store_stats(flow_db)
         plain_run("edit")

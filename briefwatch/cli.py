@@ -63,9 +63,14 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="one run of the ingest flow over files/directories")
-    ingest.add_argument("sources", nargs="+", metavar="SOURCE",
-                        help="file or directory (recursively: .html .htm .txt .md)")
+    ingest = sub.add_parser("ingest", help="one run of the ingest flow over files, directories "
+                                           "and web pages")
+    ingest.add_argument("sources", nargs="*", metavar="SOURCE",
+                        help="file or directory (recursively: .html .htm .txt .md), or an "
+                             "http(s) URL of a page")
+    ingest.add_argument("--config", metavar="FILE", default=None,
+                        help="sources.toml: web sources (URL lists, feeds, sitemaps, index "
+                             "pages) and how to fetch them")
     add_db(ingest)
     ingest.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                         help="how to print the run's report (default: text)")
@@ -126,15 +131,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _run_ingest(sources: list[str], db: str, chunk_size: int = 64) -> dict[str, Any]:
+def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
+                config: str | None = None) -> dict[str, Any]:
+    from briefwatch import progress
+    from briefwatch.sourceconfig import load_web_config, split_sources
     from briefwatch.sources import resolve_sources
 
-    resolve_sources(sources)  # fail fast, before Prefect starts, on a missing path
+    # fail fast, before Prefect starts, on a missing path, a bad URL or config
+    local, _urls = split_sources(sources)
+    if local or not (sources or config):
+        resolve_sources(local)
+    if config is not None:
+        load_web_config(config)
     _open_store(db, create=True).close()  # fail fast on an unusable store
     _quiet_prefect_defaults()
     from flows.ingest import ingest
 
-    report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size)
+    bar = progress.TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
+    previous = progress.install(bar)
+    try:
+        report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size,
+                                        config=config)
+    finally:
+        progress.install(previous)
+        if bar is not None:
+            bar.close()
     return report
 
 
@@ -142,7 +163,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from briefwatch.report import render
 
     db = args.db or _default_db()
-    report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size)
+    report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config)
     if args.quiet:
         _emit(f"run {report['run']['id']}: {_counts(report)}\n")
     else:
@@ -152,8 +173,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _counts(report: dict[str, Any]) -> str:
     counts = report["run"]["counts"]
-    return ", ".join(f"{counts.get(k, 0)} {k}"
+    line = ", ".join(f"{counts.get(k, 0)} {k}"
                      for k in ("new", "changed", "unchanged", "gone", "failed"))
+    return line + (f", {counts['blocked']} blocked" if counts.get("blocked") else "")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -6,23 +6,38 @@ steps be reused by other entry points (re-parse, benchmarks).
 
 from __future__ import annotations
 
+import copyreg
 import logging
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from briefwatch.diff import diff_documents
 from briefwatch.errors import BriefwatchError
-from briefwatch.model import Document
+from briefwatch.model import Document, Statement
 from briefwatch.sources import SourceItem, read_page
 from briefwatch.textnorm import sha256_hex
 from parsers import ParseOptions, parse
 from store import Store, StoredVersion
 from store.blobs import Compression, compress
+from store.rows import STATEMENT_FIELDS, restore_statement
 
 _log = logging.getLogger(__name__)
+_statement_fields = attrgetter(*STATEMENT_FIELDS)
+
+
+def _pickle_statement(statement: Statement) -> tuple[Callable[..., Statement], tuple[Any, ...]]:
+    return restore_statement, _statement_fields(statement)
+
+
+# Parse results come back from the worker processes with every statement of every page:
+# pickle a statement as its fields and restore it without recomputing ``key``/``sid`` (the
+# frozen-dataclass default looks up ``dataclasses.fields()`` per object: twice as slow).
+copyreg.pickle(Statement, _pickle_statement)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,10 @@ def md_escape(text: str | None) -> str:
 
 def _counts_line(run: dict[str, Any]) -> str:
     counts = run.get("counts") or {}
-    return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("new", "changed", "unchanged", "gone",
+    line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("new", "changed", "unchanged", "gone",
                                                         "failed"))
+    # blocked (web pages answered by a bot-block page) only when there are any
+    return line + (f", {counts['blocked']} blocked" if counts.get("blocked") else "")
 
 
 def _speaker_label(change: dict[str, Any], esc: Callable[[str | None], str]) -> str:

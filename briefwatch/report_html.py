@@ -165,12 +165,13 @@ def highlight(text: str, query: str) -> list[tuple[str, bool]]:
 def render_report_html(report: Report) -> str:
     """The run report as one self-contained HTML page."""
     pages = order_pages(report["pages"])
-    shown = [p for p in pages if p["status"] not in ("unchanged", "failed")]
+    shown = [p for p in pages if p["status"] not in ("unchanged", "failed", "blocked")]
     return _render(
         "report.html.j2",
         run=report["run"],
         pages=shown,
         failed=[p for p in pages if p["status"] == "failed"],
+        blocked=[p for p in pages if p["status"] == "blocked"],
         unchanged=[p for p in pages if p["status"] == "unchanged"],
         significance=significance_counts(pages),
         reviews=review_counts(pages),

@@ -23,7 +23,7 @@ Report = dict[str, Any]
 ChangeDict = dict[str, Any]
 PageDict = dict[str, Any]
 
-STATUS_ORDER = ("failed", "changed", "new", "gone", "unchanged")
+STATUS_ORDER = ("failed", "blocked", "changed", "new", "gone", "unchanged")
 REVIEW_ORDER = ("unreviewed", "flagged", "reviewed", "dismissed")
 SAFE_URL_SCHEMES = ("http://", "https://", "file://")
 
@@ -141,7 +141,7 @@ def order_pages(pages: Iterable[PageDict]) -> list[PageDict]:
     def key(page: PageDict) -> tuple[int, int, int, int, str]:
         level = page_level_of(page)
         return (
-            0 if page["status"] == "failed" else 1,
+            0 if page["status"] in ("failed", "blocked") else 1,
             0 if has_unreviewed(page) else 1,
             -(level or 0),
             status_rank.get(page["status"], 9),

@@ -1,7 +1,7 @@
 """The Prefect ``ingest`` flow: read sources → parse → store → diff → report.
 
 Pages are batched into chunks (one task per chunk, not per page: Prefect costs milliseconds
-per task). Parse tasks run on the flow's thread pool, two at a time; a run with enough pages
+per task). Parse tasks run on the flow's thread pool, four at a time; a run with enough pages
 to pay for starting worker processes (``IngestOptions.process_pool_min_pages``) hands each
 chunk's CPU work to a :class:`~briefwatch.pipeline.ParsePool` of plain worker processes
 (parsing is CPU-bound Python: threads alone would share one core; Prefect's own
@@ -40,7 +40,9 @@ from briefwatch.pipeline import (
     store_results,
 )
 from briefwatch.report import render_markdown
+from briefwatch.sourceconfig import load_web_config, split_sources
 from briefwatch.sources import SourceItem, discover
+from flows.fetch_tasks import ingest_web
 from flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
 from flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
 from flows.run_support import artifact_keys, store_writer_lock
@@ -151,7 +153,10 @@ def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
                               description=f"changed pages, run {run['id']}")
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+# Four threads: with parse workers, each of the (2 x max_workers) chunks the flow submits
+# ahead holds a thread while its chunk waits in the worker pool's queue, so a worker never
+# idles waiting for a thread to hand it the next chunk.
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
 def ingest_flow(
     sources: list[str],
     db_path: str = "briefwatch.db",
@@ -159,32 +164,39 @@ def ingest_flow(
     publish_artifacts: bool = True,
     lock_wait: float = 0.0,
     artifact_suffix: str = "",
+    config: str | None = None,
 ) -> Any:
     """The Prefect flow behind :func:`ingest`; returns the report wrapped in ``quote``.
 
     ``lock_wait``: seconds to wait when another run holds the store (0: refuse at once); a
     run that gets no lock ends Failed with the holder in its message, having written
     nothing. ``artifact_suffix``: publish under ``briefwatch-report-<suffix>`` (one history
-    per store or deployment) instead of ``briefwatch-report``.
+    per store or deployment) instead of ``briefwatch-report``. ``sources`` may name http(s)
+    URLs (each read as one page) and ``config`` a sources.toml of web sources (see
+    :mod:`flows.fetch_tasks`); a bad URL or config fails the run before it writes anything.
     """
     logger = get_run_logger()
     options = IngestOptions(chunk_size=chunk_size)
     keys = artifact_keys(artifact_suffix)
+    local, urls = split_sources(sources)
+    web_config = load_web_config(config)
     lock_store = Store(db_path)
     try:
         with store_writer_lock(lock_store, lock_wait):
-            run_id = lock_store.start_run(sources, flow_run_id=_flow_run_id(),
-                                          options={"chunk_size": chunk_size})
-            items = discover_task(sources)
+            run_id = lock_store.start_run(
+                sources, flow_run_id=_flow_run_id(),
+                options={"chunk_size": chunk_size, **({"config": config} if config else {})})
+            items = discover_task(local) if local else []
             known = lock_store.location_hashes([i.location for i in items])
             done = 0
             for results in parsed_chunks(items, known, options):
                 store_chunk(db_path, run_id, _unvisited(results))
                 done += len(results)
                 logger.info("%d/%d pages processed", done, len(items))
-            roots = sorted(_directory_roots(sources))
-            report = finish_task(db_path, run_id, roots,
-                                 _unvisited({i.location for i in items}))
+            seen = {i.location for i in items}
+            seen |= ingest_web(db_path, run_id, lock_store, urls, web_config, options)
+            roots = sorted(_directory_roots(local)) if local else []
+            report = finish_task(db_path, run_id, roots, _unvisited(seen))
     except StoreBusyError as busy:
         # a Failed state, not a raise: the run's state message names the holder, and
         # `briefwatch ingest` prints no traceback; callers of the flow still get the error
@@ -204,9 +216,10 @@ def ingest(
     chunk_size: int = 64,
     publish_artifacts: bool = True,
     lock_wait: float = 0.0,
+    config: str | None = None,
 ) -> dict[str, Any]:
-    """One run of the Prefect ingest flow over SOURCE files/directories into the store at
-    ``db_path``.
+    """One run of the Prefect ingest flow over SOURCE files/directories and http(s) URLs,
+    and the web sources of the sources.toml ``config``, into the store at ``db_path``.
 
     Returns the run's report (the JSON report contract). A failing page fails that page
     (it is in the report), not the run. StoreBusyError if another run holds the store for
@@ -214,7 +227,7 @@ def ingest(
     """
     quoted = cast(quote, ingest_flow(
         sources, db_path=db_path, chunk_size=chunk_size, publish_artifacts=publish_artifacts,
-        lock_wait=lock_wait,
+        lock_wait=lock_wait, config=config,
     ))
     report: dict[str, Any] = quoted.unquote()
     return report

@@ -19,6 +19,7 @@ from store.records import (
     SearchHit,
     StoredVersion,
     VersionInfo,
+    WebState,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "Store",
     "StoredVersion",
     "VersionInfo",
+    "WebState",
 ]

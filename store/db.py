@@ -13,6 +13,10 @@ Caller protocol for one page (see ``flows``):
    before under another location is the same page); diff against ``previous.document``.
 3. ``record_page(..., doc=doc, diff=diff, previous=previous)``, or ``record_failure`` on error.
 4. At the end of a run, ``mark_gone`` per SOURCE root, then ``finish_run``.
+
+Pages fetched from the web (``briefwatch.webingest``) also use ``record_gone`` (404/410),
+``record_blocked`` (a bot-block page), ``set_validators`` (ETag / Last-Modified for the next
+conditional GET) and the ``web_urls`` table (``track_urls``, ``record_fetch``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from sqlite_utils import Database
 
 from briefwatch.errors import RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
-from store import report_data, review_data
+from store import report_data, review_data, web_data
 from store.blobs import Compression, compress, decompress
 from store.lock import WriterLock
 from store.records import (
@@ -47,6 +51,7 @@ from store.records import (
     SearchHit,
     StoredVersion,
     VersionInfo,
+    WebState,
 )
 from store.rows import (
     Row,
@@ -493,30 +498,45 @@ class Store:
         """
         del source_root  # not needed: nothing about the location changes
         with self._transaction() as db:
-            known = _first(
-                db,
-                "SELECT l.id, p.id AS page_id, p.current_version_id FROM locations l "
-                "JOIN pages p ON p.id = l.page_id WHERE l.location = ?",
-                [location],
-            )
-            page = known
-            if key is not None:
-                page = _first(
-                    db, "SELECT id AS page_id, current_version_id FROM pages WHERE key = ?", [key]
-                ) or known
-            current = None if page is None else page["current_version_id"]
-            _write_page_run(
-                db,
-                run_id=run_id,
-                page_id=None if page is None else page["page_id"],
-                location_id=None if known is None else known["id"],
-                key=key if page is None else None,
-                location=location if known is None else None,
-                status=Outcome.FAILED,
-                version_id=current,
-                previous_version_id=current,
-                error=error,
-            )
+            _write_problem(db, run_id, location, key, Outcome.FAILED, error)
+
+    @_serialised
+    def record_blocked(self, run_id: int, *, location: str, error: str) -> None:
+        """The site answered a bot-block / WAF / captcha page instead of the page at
+        ``location``: a ``blocked`` outcome with the reason; nothing else changes."""
+        with self._transaction() as db:
+            _write_problem(db, run_id, location, None, Outcome.BLOCKED, error)
+
+    @_serialised
+    def record_gone(self, run_id: int, *, location: str, reason: str) -> str:
+        """``location`` (a URL) answered 404 / 410: the location is gone, and its page too
+        when no other location of it is active; history is kept. Returns what was written:
+
+        - ``"gone"``: the page is gone as of this run (reported once, ``reason`` in note);
+        - ``"still_gone"``: the location was gone already; nothing is reported again;
+        - ``"failed"``: nothing was ever stored from it, or its page is still read from
+          another location (a failed outcome with ``reason``).
+        """
+        with self._transaction() as db:
+            row = _first(db, "SELECT id, page_id, status FROM locations WHERE location = ?",
+                         [location])
+            if row is None:
+                _write_problem(db, run_id, location, None, Outcome.FAILED,
+                               f"{reason}: nothing was ever read from this URL")
+                return "failed"
+            if row["status"] == PageStatus.GONE:
+                return "still_gone"
+            db.execute("UPDATE locations SET status = 'gone', gone_run_id = ? WHERE id = ?",
+                       [run_id, row["id"]])
+            key = _retire_if_orphaned(db, row["page_id"], run_id, location_id=row["id"],
+                                      location=location)
+            if key is None:
+                _write_problem(db, run_id, location, None, Outcome.FAILED,
+                               f"{reason}; the page is still read from another location")
+                return "failed"
+            db.execute("UPDATE page_runs SET note = ? WHERE run_id = ? AND location_id = ?",
+                       [reason, run_id, row["id"]])
+            return "gone"
 
     @_serialised
     def mark_gone(self, run_id: int, *, source_root: str, seen_locations: set[str]) -> list[str]:
@@ -555,6 +575,52 @@ class Store:
                 if key is not None:
                     gone.append(key)
             return sorted(gone)
+
+    # ----------------------------------------------------------------------- web
+
+    @_serialised
+    def web_states(self, urls: Iterable[str]) -> dict[str, WebState]:
+        """ETag, Last-Modified and last raw hash of the stored ones among ``urls``."""
+        return web_data.web_states(self.db, urls)
+
+    @_serialised
+    def set_validators(self, location: str, *, etag: str | None,
+                       last_modified: str | None) -> None:
+        """Keep a stored location's ETag / Last-Modified for its next conditional GET."""
+        with self._transaction() as db:
+            web_data.set_validators(db, location, etag, last_modified)
+
+    @_serialised
+    def already_tracked(self, urls: Iterable[str]) -> set[str]:
+        return web_data.already_tracked(self.db, urls)
+
+    @_serialised
+    def track_urls(self, source: str, urls: Sequence[str], run_id: int) -> list[str]:
+        """Track ``urls`` for the sources.toml source ``source``; returns the new ones."""
+        with self._transaction() as db:
+            return web_data.track(db, source, urls, run_id)
+
+    @_serialised
+    def tracked_urls(self, source: str) -> list[str]:
+        return web_data.tracked(self.db, source)
+
+    @_serialised
+    def untrack_urls(self, source: str, keep: Iterable[str]) -> list[str]:
+        with self._transaction() as db:
+            return web_data.untrack(db, source, keep)
+
+    @_serialised
+    def record_fetch(self, run_id: int, url: str, *, outcome: str, http_status: int | None,
+                     final_url: str | None, redirects: Sequence[str] = (),
+                     error: str | None = None) -> None:
+        """What fetching ``url`` gave this run (table ``web_urls``)."""
+        with self._transaction() as db:
+            web_data.record_fetch(db, run_id, url, outcome=outcome, http_status=http_status,
+                                  final_url=final_url, redirects=redirects, error=error)
+
+    @_serialised
+    def web_url(self, url: str) -> dict[str, Any] | None:
+        return web_data.web_url(self.db, url)
 
     # ------------------------------------------------------------------- queries
 
@@ -875,6 +941,36 @@ def _retire_if_orphaned(
         note=None if now_key is None else f"superseded: {location} is now page {now_key}",
     )
     return str(page["key"])
+
+
+def _write_problem(
+    db: Database, run_id: int, location: str, key: str | None, status: Outcome, error: str
+) -> None:
+    """A failed / blocked outcome of ``location`` (page ``key`` if known); nothing else."""
+    known = _first(
+        db,
+        "SELECT l.id, p.id AS page_id, p.current_version_id FROM locations l "
+        "JOIN pages p ON p.id = l.page_id WHERE l.location = ?",
+        [location],
+    )
+    page = known
+    if key is not None:
+        page = _first(
+            db, "SELECT id AS page_id, current_version_id FROM pages WHERE key = ?", [key]
+        ) or known
+    current = None if page is None else page["current_version_id"]
+    _write_page_run(
+        db,
+        run_id=run_id,
+        page_id=None if page is None else page["page_id"],
+        location_id=None if known is None else known["id"],
+        key=key if page is None else None,
+        location=location if known is None else None,
+        status=status,
+        version_id=current,
+        previous_version_id=current,
+        error=error,
+    )
 
 
 def _write_page_run(

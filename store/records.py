@@ -28,6 +28,9 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     GONE = "gone"
     FAILED = "failed"
+    # fetched from the web, the site answered with a bot-block / WAF / captcha page: not
+    # a version of the page (reported, nothing stored)
+    BLOCKED = "blocked"
 
 
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
@@ -35,6 +38,7 @@ OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 # Order of pages in a run report: what needs attention first, then by key.
 REPORT_ORDER: tuple[Outcome, ...] = (
     Outcome.FAILED,
+    Outcome.BLOCKED,
     Outcome.CHANGED,
     Outcome.NEW,
     Outcome.GONE,
@@ -71,6 +75,16 @@ class LocationState:
     content_hash: str | None
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebState:
+    """What a conditional GET of a stored web location needs."""
+
+    etag: str | None
+    last_modified: str | None
+    raw_hash: str
+    status: str  # the location's: active | gone
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Run report JSON contract (other tools read it; fields may be added, never renamed/dropped)::
 
     {"run": {"id", "started_at", "finished_at", "flow_run_id", "counts": {new, changed,
-             unchanged, gone, failed}, + "status", "sources", "options"},
+             unchanged, gone, failed, + blocked}, + "status", "sources", "options"},
      "pages": [{"key", "url", "title", "status", "version", "previous_version",
                 "title_change", "metadata_changes", "changes": [...], "error",
                 + "location", "note", "skipped_parse", "significance"}]}
@@ -19,7 +19,13 @@ Run report JSON contract (other tools read it; fields may be added, never rename
   ``from_version``, ``to_version`` (see ``store.change_data``). ``speaker`` is the new
   side's speaker (the old side's for removed), ``old_speaker`` the old side's (null for
   added); ``position`` is the new side's position (the old side's for removed).
-- Pages are ordered failed, changed, new, gone, unchanged, then by key and location.
+- ``status`` is one of new, changed, unchanged, gone, failed and (pages fetched from the
+  web) ``blocked``: the site answered with a bot-block / WAF / captcha page, the reason is
+  in ``error`` and nothing was stored (like failed). A web page that answered 404/410 is
+  ``gone`` once, with the HTTP status in ``note``; when it comes back, ``note`` is
+  ``restored`` (and a changed page carries its diff against its last version).
+- Pages are ordered failed, blocked, changed, new, gone, unchanged, then by key and
+  location.
 """
 
 from __future__ import annotations
@@ -82,7 +88,8 @@ def run_summary(db: Database, run_id: int) -> RunSummary:
     row = _first(db, "SELECT * FROM runs WHERE id = ?", [run_id])
     if row is None:
         raise RunNotFoundError(f"no run {run_id}")
-    counts = from_json(row["counts"]) if row["counts"] else outcome_counts(db, run_id)
+    counts = dict.fromkeys(OUTCOMES, 0)  # runs stored before an outcome existed: 0
+    counts.update(from_json(row["counts"]) if row["counts"] else outcome_counts(db, run_id))
     return RunSummary(
         id=row["id"],
         status=row["status"],

@@ -140,8 +140,8 @@ def statement_from_row(row: Mapping[str, Any]) -> Statement:
 
 
 # Statement's fields in order, the derived (init=False) ``key`` and ``sid`` last
-_STATEMENT_FIELDS = ("text", "speaker", "kind", "paragraph", "position", "section", "key", "sid")
-if tuple(f.name for f in fields(Statement)) != _STATEMENT_FIELDS:  # pragma: no cover
+STATEMENT_FIELDS = ("text", "speaker", "kind", "paragraph", "position", "section", "key", "sid")
+if tuple(f.name for f in fields(Statement)) != STATEMENT_FIELDS:  # pragma: no cover
     raise ImportError("store.rows.restore_statement is out of step with briefwatch.model")
 
 
@@ -156,7 +156,7 @@ def restore_statement(
     stored (content addressing)."""
     statement = object.__new__(Statement)
     for name, value in zip(
-        _STATEMENT_FIELDS, (text, speaker, kind, paragraph, position, section, key, sid),
+        STATEMENT_FIELDS, (text, speaker, kind, paragraph, position, section, key, sid),
         strict=True,
     ):
         object.__setattr__(statement, name, value)

@@ -20,6 +20,8 @@ Data model (git-history style item / version / changed rows, plus removals):
 - ``page_runs``: each page's (or location's) outcome in each run.
 - ``reviews``: review history of changes (newest row per change = its state; view
   ``current_reviews``); ``change_details`` is a readable view of changes for Datasette.
+- ``web_urls``: URLs fetched from the web, their last fetch, and the sources.toml source
+  that tracks each page found by discovery.
 """
 
 from __future__ import annotations
@@ -339,6 +341,34 @@ def m005_change_details_view(db: Database) -> None:
         LEFT JOIN current_reviews cr ON cr.change_id = c.id
         """
     )
+
+
+@MIGRATIONS()
+def m006_web_urls(db: Database) -> None:
+    """``web_urls``: every URL fetched from the web, with what its last fetch gave (HTTP
+    status, final URL after redirects, outcome, error), and — for pages found by a
+    sources.toml source (feed, sitemap, index page, URL list) — the source that tracks it,
+    so it is read again on every run of that source, whether or not the source still lists
+    it. The page's ETag / Last-Modified live with its location (``locations``)."""
+    db.execute(
+        """
+        CREATE TABLE "web_urls" (
+            "id" INTEGER PRIMARY KEY,
+            "url" TEXT NOT NULL UNIQUE,
+            "source" TEXT,
+            "tracked" INTEGER NOT NULL DEFAULT 0,
+            "first_run_id" INTEGER NOT NULL REFERENCES "runs"("id"),
+            "last_run_id" INTEGER NOT NULL REFERENCES "runs"("id"),
+            "fetched_at" TEXT,
+            "outcome" TEXT,
+            "http_status" INTEGER,
+            "final_url" TEXT,
+            "redirects" TEXT,
+            "error" TEXT
+        ) STRICT
+        """
+    )
+    db.table("web_urls").create_index(["source", "tracked"])
 
 
 def known_migrations() -> frozenset[str]:

@@ -301,8 +301,8 @@ def test_two_runs_at_once_on_one_store_run_one_after_the_other(deployed: Prefect
     runs = _runs(db)
     assert sorted(r[1] for r in runs) == sorted(ids)
     assert [r[3] for r in runs] == [
-        '{"changed": 0, "failed": 0, "gone": 0, "new": 3, "unchanged": 0}',
-        '{"changed": 0, "failed": 0, "gone": 0, "new": 0, "unchanged": 3}',
+        '{"blocked": 0, "changed": 0, "failed": 0, "gone": 0, "new": 3, "unchanged": 0}',
+        '{"blocked": 0, "changed": 0, "failed": 0, "gone": 0, "new": 0, "unchanged": 3}',
     ], "counted once: the second run found every page unchanged"
     assert runs[0][5] <= runs[1][4], "the runs' store writes did not overlap"
     assert _count(db, "versions") == 3

@@ -59,7 +59,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_first_run_all_new(runs: dict[str, Any]) -> None:
     report = runs["v1"]
     assert report["run"]["counts"] == {"new": 3, "changed": 0, "unchanged": 0, "gone": 0,
-                                       "failed": 0}
+                                       "failed": 0, "blocked": 0}
     assert report["run"]["flow_run_id"]
     for page in report["pages"]:
         assert page["status"] == "new" and page["version"] == 1
@@ -125,7 +125,8 @@ def test_real_transcript_reattribution(runs: dict[str, Any]) -> None:
 
 def test_rerun_unchanged(runs: dict[str, Any]) -> None:
     counts = runs["again"]["run"]["counts"]
-    assert counts == {"new": 0, "changed": 0, "unchanged": 3, "gone": 0, "failed": 0}
+    assert counts == {"new": 0, "changed": 0, "unchanged": 3, "gone": 0, "failed": 0,
+                      "blocked": 0}
     assert all(p["changes"] == [] for p in runs["again"]["pages"])
 
 

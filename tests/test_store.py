@@ -201,7 +201,7 @@ def test_open_twice_applies_migrations_once(tmp_path: Path) -> None:
         assert again == first
         assert {name for (name,) in first} == {
             "m001_core", "m002_statements_fts", "m003_change_significance",
-            "m004_change_reviews", "m005_change_details_view"}
+            "m004_change_reviews", "m005_change_details_view", "m006_web_urls"}
         assert {"runs", "pages", "locations", "blobs", "versions", "statements",
                 "version_statements", "changes", "page_runs", "statements_fts",
                 "reviews"} <= set(store.db.table_names())
@@ -310,7 +310,7 @@ def test_same_content_creates_no_version(store: Store, path: str) -> None:
     assert (count(store, "versions"), count(store, "blobs"), count(store, "statements")) == before
     report = store.run_report(run2)
     assert report["run"]["counts"] == {
-        "new": 0, "changed": 0, "unchanged": 1, "gone": 0, "failed": 0
+        "new": 0, "changed": 0, "unchanged": 1, "gone": 0, "failed": 0, "blocked": 0
     }
     [page] = report["pages"]
     assert (page["status"], page["version"], page["previous_version"], page["changes"]) == (
@@ -374,7 +374,8 @@ def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, i
             "started_at": run[0],
             "finished_at": run[1],
             "flow_run_id": "flow-2",
-            "counts": {"new": 0, "changed": 1, "unchanged": 0, "gone": 0, "failed": 0},
+            "counts": {"new": 0, "changed": 1, "unchanged": 0, "gone": 0, "failed": 0,
+                       "blocked": 0},
             "status": "completed",
             "sources": [ROOT],
             "options": {},
@@ -548,7 +549,8 @@ def test_gone_detection_and_return(store: Store) -> None:
                            raw_hash=store.location_state(a).last_raw_hash)  # type: ignore[union-attr, arg-type]
     assert store.mark_gone(run2, source_root=ROOT, seen_locations={a}) == [URL + "/b"]
     summary = store.finish_run(run2)
-    assert summary.counts == {"new": 0, "changed": 0, "unchanged": 1, "gone": 1, "failed": 0}
+    assert summary.counts == {"new": 0, "changed": 0, "unchanged": 1, "gone": 1, "failed": 0,
+                              "blocked": 0}
     statuses = {p.key: p.status for p in store.pages()}
     assert statuses == {URL + "/a": "active", URL + "/b": "gone", URL + "/c": "active"}
     [gone] = [p for p in store.run_report(run2)["pages"] if p["status"] == "gone"]
@@ -673,7 +675,7 @@ def test_batch_commits_good_pages_and_rolls_back_the_failing_one(
         record(store, run, make_doc(V2, key=URL + "/3"), location=ROOT + "3.html")
     assert [p.key for p in store.pages()] == [URL + "/1", URL + "/3"]
     assert store.run_report(run)["run"]["counts"] == {
-        "new": 2, "changed": 0, "unchanged": 0, "gone": 0, "failed": 1
+        "new": 2, "changed": 0, "unchanged": 0, "gone": 0, "failed": 1, "blocked": 0
     }
     assert_consistent(store.path)
 
