@@ -31,6 +31,7 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from briefwatch import progress
 from briefwatch.errors import StoreBusyError
 from briefwatch.pipeline import (
     IngestOptions,
@@ -193,6 +194,7 @@ def ingest_flow(
                 store_chunk(db_path, run_id, _unvisited(results))
                 done += len(results)
                 logger.info("%d/%d pages processed", done, len(items))
+                progress.report("read", done, len(items))
             seen = {i.location for i in items}
             seen |= ingest_web(db_path, run_id, lock_store, urls, web_config, options)
             roots = sorted(_directory_roots(local)) if local else []
