@@ -8,7 +8,8 @@ Builds two corpora in a temporary directory (see ``bench/corpus.py``): the real 
 ``--pages``) and a scaled corpus of ``--pages`` distinct pages (default 10,000) made from
 them. Then, each in its own child process (so peak memory is per job):
 
-- ``extract``: bare ``lxml.html.fromstring`` and ``trafilatura.extract`` over each corpus;
+- ``extract``: bare ``lxml.html.fromstring`` and ``trafilatura.extract`` over each corpus,
+  before and again after the flow job (the faster of the two counts);
 - ``flow``: briefwatch end to end through the Prefect ingest flow (ephemeral Prefect, a
   temporary store): first run, re-run with nothing changed, and — on the scaled corpus —
   a run after one sentence was edited in ``--edits`` pages; beside each, the same work
@@ -135,6 +136,20 @@ def run_job(job: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     return result
 
 
+def fastest(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Per measurement, the faster of two extract jobs (both kept under ``runs``)."""
+    merged: dict[str, Any] = {}
+    for key, value in first.items():
+        other = second.get(key)
+        if isinstance(value, dict) and isinstance(other, dict) and "seconds" in value:
+            best = min(value, other, key=lambda r: r["seconds"])
+            merged[key] = {**best, "runs": [round(value["seconds"], 2),
+                                            round(other["seconds"], 2)]}
+        else:
+            merged[key] = value
+    return merged
+
+
 # ------------------------------------------------------------------- figures
 
 
@@ -182,8 +197,8 @@ def throughput_figures(corpus: str, extract: dict[str, Any], flow: dict[str, Any
     ratio = bw / rates["trafilatura.extract"]
     figs.append(Figure(
         section, "briefwatch flow / trafilatura.extract", ratio, "x",
-        f"{bw:.1f} vs {rates['trafilatura.extract']:.1f} pages/s (wall; flow runs took "
-        f"{first['all_seconds']} s, the fastest counts)",
+        f"{bw:.1f} vs {rates['trafilatura.extract']:.1f} pages/s (wall; fastest of flow runs "
+        f"{first['all_seconds']} s and of trafilatura runs {tr.get('runs', [])} s)",
         ">= 1x (stretch 2x)", ratio >= 1))
     figs.append(Figure(
         section, "briefwatch flow / bare lxml parse", bw / rates["lxml.html.fromstring"], "x",
@@ -409,8 +424,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({real.bytes / 2**20:.0f} MiB), scaled {len(scaled.pages)} pages "
               f"({scaled.bytes / 2**20:.0f} MiB)", file=sys.stderr)
         corpora = {"real": real, "scaled": scaled}
-        extract = run_job("extract", {"corpora": {
-            name: [str(p.path) for p in c.pages] for name, c in corpora.items()}}, workdir)
+        extract_spec = {"corpora": {
+            name: [str(p.path) for p in c.pages] for name, c in corpora.items()}}
+        extract = run_job("extract", extract_spec, workdir)
         edit_pages = [{"path": str(p.path), "copy": p.copy}
                       for p in edit_candidates(scaled, edits)]
         flow = run_job("flow", {
@@ -421,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
                 {"name": "real", "root": str(real.root), "pages": len(real.pages)},
             ],
         }, workdir)
+        # again after the flow job: on a shared machine the load changes; the faster of the
+        # two counts, so briefwatch is compared with the extractors' best
+        extract = fastest(extract, run_job("extract", extract_spec, workdir))
         for name, corpus in corpora.items():
             flow[name]["corpus_bytes"] = corpus.bytes
             flow[name]["corpus_keys"] = corpus.keys
