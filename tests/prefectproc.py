@@ -198,15 +198,27 @@ def deployment_id(api: httpx.Client, name: str) -> str:
     return str(response.json()["id"])
 
 
+def _retrying(send: Any, attempts: int = 6) -> httpx.Response:
+    """A request the server may answer 503 while its SQLite database is busy (a loaded CI
+    machine): the server committed nothing then, so sending it again is safe."""
+    response: httpx.Response = send()
+    for _ in range(attempts - 1):
+        if response.status_code != 503:
+            break
+        time.sleep(1.0)
+        response = send()
+    return response
+
+
 def create_run(api: httpx.Client, deployment: str, parameters: dict[str, Any]) -> str:
-    response = api.post(f"/deployments/{deployment_id(api, deployment)}/create_flow_run",
-                        json={"parameters": parameters})
+    url = f"/deployments/{deployment_id(api, deployment)}/create_flow_run"
+    response = _retrying(lambda: api.post(url, json={"parameters": parameters}))
     response.raise_for_status()
     return str(response.json()["id"])
 
 
 def flow_run(api: httpx.Client, run_id: str) -> dict[str, Any]:
-    response = api.get(f"/flow_runs/{run_id}")
+    response = _retrying(lambda: api.get(f"/flow_runs/{run_id}"))
     response.raise_for_status()
     data: dict[str, Any] = response.json()
     return data
