@@ -371,6 +371,22 @@ def m006_web_urls(db: Database) -> None:
     db.table("web_urls").create_index(["source", "tracked"])
 
 
+@MIGRATIONS()
+def m007_run_kind_and_reporting(db: Database) -> None:
+    """``runs.kind``: what the run did (``ingest``; ``reparse`` for a re-parse of stored raw
+    versions). ``runs.reported_at`` / ``runs.reported_in``: when the run's report was
+    delivered and by which run (itself, or a later run of the same kind that carried over
+    the stored changes of a run killed before it could report them); NULL = not reported.
+    Runs stored before this migration count as reported (their reports were delivered)."""
+    runs = db.table("runs")
+    runs.add_column("kind", str, not_null_default="ingest")
+    runs.add_column("reported_at", str)
+    runs.add_column("reported_in", int)
+    db.execute("UPDATE runs SET reported_at = coalesce(finished_at, started_at), "
+               "reported_in = id")
+    runs.create_index(["kind", "reported_at"])
+
+
 def known_migrations() -> frozenset[str]:
     """Names of every migration this code knows (all are pending on an empty database)."""
     return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))

@@ -28,6 +28,7 @@ from briefwatch.model import (
 )
 from briefwatch.textnorm import sha256_hex
 from store import Outcome, Store, StoredVersion
+from store.schema import known_migrations
 
 ROOT = "file:///data/briefings/"
 URL = "https://example.gov/briefing/1"
@@ -199,9 +200,10 @@ def test_open_twice_applies_migrations_once(tmp_path: Path) -> None:
     try:
         again = store.db.execute("SELECT name FROM _sqlite_migrations").fetchall()
         assert again == first
-        assert {name for (name,) in first} == {
-            "m001_core", "m002_statements_fts", "m003_change_significance",
-            "m004_change_reviews", "m005_change_details_view", "m006_web_urls"}
+        assert {name for (name,) in first} == known_migrations()
+        assert {"m001_core", "m002_statements_fts", "m003_change_significance",
+                "m004_change_reviews", "m005_change_details_view", "m006_web_urls",
+                "m007_run_kind_and_reporting"} <= known_migrations()
         assert {"runs", "pages", "locations", "blobs", "versions", "statements",
                 "version_statements", "changes", "page_runs", "statements_fts",
                 "reviews"} <= set(store.db.table_names())
