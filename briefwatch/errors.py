@@ -31,6 +31,10 @@ class StoreBusyError(StoreError):
     """Another run holds the store's write lock."""
 
 
+class RawDroppedError(StoreError):
+    """A version's raw bytes were dropped by retention (its statements and changes stay)."""
+
+
 class RunNotFoundError(StoreError):
     """A report was asked for a run id the store does not have."""
 

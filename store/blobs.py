@@ -11,6 +11,10 @@ from briefwatch.errors import StoreError
 
 Compression = Literal["zlib", "lzma"]
 
+# ``blobs.compression`` of a blob whose raw bytes retention dropped (``store.maintenance``):
+# its ``data`` is empty, its ``size`` still the raw size, ``dropped_at`` says when.
+DROPPED = "dropped"
+
 # zlib level 6 compresses raw briefing HTML about as well as level 9 in two thirds of the
 # time; lzma shrinks it ~10% more for ~6x the CPU. zlib is the default on the ingest path.
 _COMPRESS: dict[str, Callable[[bytes], bytes]] = {

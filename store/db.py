@@ -33,10 +33,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from briefwatch.errors import RunNotFoundError, StoreError
+from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
 from store import report_data, review_data, web_data
-from store.blobs import Compression, compress, decompress
+from store.blobs import DROPPED, Compression, compress, decompress
 from store.lock import WriterLock
 from store.records import (
     LocationState,
@@ -280,15 +280,23 @@ class Store:
 
     @_serialised
     def load_raw(self, version_id: int) -> bytes:
-        """The raw bytes a version was parsed from."""
+        """The raw bytes a version was parsed from; RawDroppedError if retention dropped
+        them (``store.maintenance``), StoreError if there is no such version."""
         row = _first(
             self.db,
-            "SELECT b.hash, b.data, b.compression FROM versions v "
-            "JOIN blobs b ON b.hash = v.raw_hash WHERE v.id = ?",
+            "SELECT b.hash, b.data, b.compression, b.dropped_at, v.number, p.key "
+            "FROM versions v JOIN blobs b ON b.hash = v.raw_hash "
+            "JOIN pages p ON p.id = v.page_id WHERE v.id = ?",
             [version_id],
         )
         if row is None:
             raise StoreError(f"no version {version_id} in store {self.path}")
+        if row["compression"] == DROPPED:
+            raise RawDroppedError(
+                f"raw bytes of version {row['number']} of {row['key']} were dropped on "
+                f"{str(row['dropped_at'])[:10]} by retention (its statements and changes "
+                "are kept)"
+            )
         return decompress(row["data"], row["compression"], blob_hash=row["hash"])
 
     def _stored_version(self, version_id: int) -> StoredVersion:
@@ -477,12 +485,19 @@ class Store:
     def _write_blob(
         self, db: Database, raw_hash: str, raw: bytes, compressed: tuple[str, bytes] | None
     ) -> None:
-        if _first(db, "SELECT 1 AS x FROM blobs WHERE hash = ?", [raw_hash]) is not None:
+        known = _first(db, "SELECT compression FROM blobs WHERE hash = ?", [raw_hash])
+        if known is not None and known["compression"] != DROPPED:
             return
         if compressed is not None and compressed[0] == self.compression:
             data = compressed[1]
         else:
             data = compress(raw, self.compression)
+        if known is not None:  # bytes retention dropped came back: keep them again
+            db.execute(
+                "UPDATE blobs SET data = ?, compression = ?, dropped_at = NULL WHERE hash = ?",
+                [data, self.compression, raw_hash],
+            )
+            return
         db.table("blobs").insert(
             {"hash": raw_hash, "data": data, "size": len(raw), "compression": self.compression}
         )

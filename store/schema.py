@@ -387,6 +387,15 @@ def m007_run_kind_and_reporting(db: Database) -> None:
     runs.create_index(["kind", "reported_at"])
 
 
+@MIGRATIONS()
+def m009_blob_retention(db: Database) -> None:
+    """``blobs.dropped_at``: when retention (``briefwatch vacuum --drop-raw-older-than``, or a
+    deployment's ``raw_retention_days``) dropped the blob's raw bytes. A dropped blob keeps
+    its row (``versions.raw_hash`` references it), its ``size``, an empty ``data`` and
+    ``compression = 'dropped'``; its versions' statements and changes stay. NULL: kept."""
+    db.table("blobs").add_column("dropped_at", str)
+
+
 def known_migrations() -> frozenset[str]:
     """Names of every migration this code knows (all are pending on an empty database)."""
     return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))
