@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/briefwatch demo
 
 lint: install
-	$(BIN)/ruff check briefwatch parsers store flows tests bench eval deploy
+	$(BIN)/ruff check briefwatch parsers store flows tests bench eval deploy reliability
 
 typecheck: install
 	$(BIN)/mypy

@@ -28,7 +28,9 @@ _FOLD_TABLE = {
     **{ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"},
     ord("\u2026"): "...",
 }
-_DASH_SPACING = re.compile(r"\s*-{1,3}\s*")
+# a run of dashes and the spaces in and around it is one "-" (a bounded run left "- -" and
+# "----" as "--", so match_key(match_key(x)) differed from match_key(x))
+_DASH_SPACING = re.compile(r"\s*-(?:\s*-)*\s*")
 
 
 def _clean_slow(text: str) -> str:

@@ -7,6 +7,7 @@ element class for every element it touches).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -14,6 +15,10 @@ from lxml import etree
 __all__ = ["drop", "text_of"]
 
 _STRING = etree.XPath("string()")
+# C0 controls lxml does not accept in text it is given (tab, newline, CR are fine); vertical
+# tab and form feed are whitespace to HTML, the rest is invisible
+_UNSETTABLE = {c: None for c in (*range(0, 9), *range(14, 32))} | {11: " ", 12: " "}
+_HAS_UNSETTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def text_of(el: Any) -> str:
@@ -30,7 +35,13 @@ def drop(el: Any) -> None:
     if tail:
         previous = el.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + tail
+            previous.tail = _settable((previous.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = _settable((parent.text or "") + tail)
     parent.remove(el)
+
+
+def _settable(text: str) -> str:
+    """``text`` without the control characters lxml refuses to set (a page's "&#1;" or form
+    feed is parsed into the tree, but cannot be written back)."""
+    return text.translate(_UNSETTABLE) if _HAS_UNSETTABLE.search(text) else text

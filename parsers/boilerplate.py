@@ -24,7 +24,10 @@ BANNER_LINES = re.compile(
     r"|\.gov website belongs to an official government organization in the united states\.?"
     r"|a \.gov website belongs to an official government organization in the united states\.?"
     r"|a lock \(\s*lock\s*\) or https:// means you[’']ve safely connected to the \.gov website\.?"
-    r"|\.gov means it[’']s official\.?|the \.gov means it[’']s official\.?)$",
+    r"|\.gov means it[’']s official\.?|the \.gov means it[’']s official\.?"
+    # USWDS 1.x: each line goes on with the explanation
+    r"|the \.gov means it[’']s official\.\s+federal government websites (?:often|always) end in"
+    r" \.gov or \.mil\b.{0,200}|the site is secure\.\s+the https:// ensures\b.{0,200})$",
     re.I,
 )
 HISTORICAL_NOTICE = re.compile(

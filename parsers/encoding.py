@@ -85,6 +85,8 @@ _WHATWG_ALIASES = {
     "unicode-1-1-utf-8": "utf-8",
     "utf8": "utf-8",
 }
+# text codecs of Python that no page is written in; decoding with them raises UnicodeError
+_NOT_PAGE_CODECS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
 _UTF16_LABELS = {"utf-16", "utf-16le", "utf-16be", "utf-16-le", "utf-16-be", "ucs-2"}
 _MULTIBYTE = {
     codecs.lookup(name).name
@@ -170,9 +172,14 @@ def _normalise_label(label: str, *, from_meta: bool) -> str | None:
         return "utf-8"
     key = _WHATWG_ALIASES.get(key, key)
     try:
-        return codecs.lookup(key).name
-    except LookupError:
+        info = codecs.lookup(key)
+    except (LookupError, ValueError):  # unknown, or not a label at all ("utf-8\x00")
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CODECS:
+        return None  # base64, rot13, zlib, punycode, ...: no web page is encoded that way
+    if from_meta and info.name.startswith(("utf-16", "utf-32")):
+        return "utf-8"  # any spelling ("utf_16_be", "UTF-32")
+    return info.name
 
 
 def _is_multibyte(encoding: str) -> bool:
@@ -190,7 +197,7 @@ def _try_declared(data: bytes, encoding: str) -> str | None:
             pass
     try:
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
 

@@ -1,0 +1,1 @@
+"""Reliability tooling: crash-safety, hostile-input and fuzzing scripts (issue 7)."""
