@@ -46,6 +46,9 @@ def _quiet_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's temporary API server gets 20 s to start; a fresh PREFECT_HOME (migrating its
+    # database) on a busy machine, e.g. two runs started at once, can take longer
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +80,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ingest.add_argument("--quiet", action="store_true", help="print only the counts line")
     ingest.add_argument("--chunk-size", type=int, default=64, metavar="N",
                         help="pages per Prefect task (default: 64)")
+    ingest.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                        help="if another run holds the store, wait up to SECONDS for it "
+                             "(saying so on stderr) instead of stopping at once with exit "
+                             "status 3 (default: 0, do not wait)")
 
     report = sub.add_parser("report", help="print a run's change report")
     add_db(report)
@@ -132,8 +139,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _seconds(value: str) -> float:
+    """A --wait value: a number of seconds >= 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0: {value!r}")
+    return seconds
+
+
+def _print_notice(message: str) -> None:
+    print(f"briefwatch: {message}", file=sys.stderr, flush=True)
+
+
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
-                config: str | None = None) -> dict[str, Any]:
+                config: str | None = None, wait: float = 0.0) -> dict[str, Any]:
     from briefwatch import progress
     from briefwatch.sourceconfig import load_web_config, split_sources
     from briefwatch.sources import resolve_sources
@@ -150,10 +172,12 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
 
     bar = progress.TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     previous = progress.install(bar)
+    previous_notice = progress.install_notice(_print_notice)  # "... waits up to N s for it"
     try:
         report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size,
-                                        config=config)
+                                        config=config, lock_wait=wait)
     finally:
+        progress.install_notice(previous_notice)
         progress.install(previous)
         if bar is not None:
             bar.close()
@@ -164,7 +188,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from briefwatch.report import render
 
     db = args.db or _default_db()
-    report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config)
+    try:
+        report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config,
+                             args.wait)
+    except StoreBusyError as busy:
+        how = (f"gave up after waiting {args.wait:g} s" if args.wait
+               else "did not wait (--wait SECONDS waits for it)")
+        print(f"briefwatch: {busy}; this run wrote nothing and {how}", file=sys.stderr)
+        return EXIT_BUSY
     if args.quiet:
         _emit(f"run {report['run']['id']}: {_counts(report)}\n")
     else:

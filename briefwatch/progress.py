@@ -5,6 +5,9 @@ installed. ``briefwatch ingest`` installs a :class:`TerminalProgress` when stder
 terminal: one line, redrawn in place (``fetch  340/1000 ███████░░░░░░░░░ 34%``), ended
 when the run is done. The flow also logs the same counts through Prefect (visible on a
 server), so a scheduled run's progress is in its log.
+
+:func:`notice` carries one-off messages for the person watching (the store is busy and the
+run waits for it): ``briefwatch ingest`` installs a sink that prints them on stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 Sink = Callable[[str, int, int], None]
+NoticeSink = Callable[[str], None]
 _sink: Sink | None = None
+_notice_sink: NoticeSink | None = None
 _lock = threading.Lock()
 
 
@@ -34,6 +39,23 @@ def report(stage: str, done: int, total: int) -> None:
     sink = _sink
     if sink is not None:
         sink(stage, done, total)
+
+
+def install_notice(sink: NoticeSink | None) -> NoticeSink | None:
+    """Send notices to ``sink`` (None: nowhere); returns the sink it replaces."""
+    global _notice_sink
+    with _lock:
+        previous, _notice_sink = _notice_sink, sink
+    return previous
+
+
+def notice(message: str) -> bool:
+    """Tell whoever watches ``message``; whether a sink took it (False: none installed)."""
+    sink = _notice_sink
+    if sink is None:
+        return False
+    sink(message)
+    return True
 
 
 class TerminalProgress:

@@ -10,12 +10,14 @@ writing anything, with one plain log line naming the holder.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from prefect import get_run_logger
 
+from briefwatch import progress
 from briefwatch.errors import StoreBusyError
 from store import Store
 
@@ -50,7 +52,10 @@ def store_writer_lock(store: Store, wait: float) -> Iterator[None]:
             if wait <= 0:
                 logger.error("%s; this run stops without writing (lock_wait is 0)", busy)
                 raise
-            logger.warning("%s; this run waits up to %g s for it", busy, wait)
+            waiting = f"{busy}; this run waits up to {wait:g} s for it"
+            # a watching terminal (`briefwatch ingest --wait`) prints it itself: logged at
+            # INFO then, so Prefect's console handler does not print it a second time
+            logger.log(logging.INFO if progress.notice(waiting) else logging.WARNING, waiting)
             try:
                 held.enter_context(store.writer_lock(wait=wait))
             except StoreBusyError as still_busy:
