@@ -13,6 +13,7 @@ into a Prefect deployment of the ``ingest`` flow (see :mod:`flows.serve`)::
     cron = "0 * * * *"
     timezone = "America/New_York"    # IANA name; default UTC
     lock_wait = 900                  # seconds a run waits for a store another run holds
+    raw_retention_days = 365         # optional: drop raw bytes of versions older than this
 
 Relative ``sources`` and ``db`` are made absolute against ``root`` when the file is read, so
 runs do not depend on the directory the server process was started in. Unknown keys are an
@@ -56,15 +57,19 @@ class DeploymentConfig:
     description: str = ""
     tags: tuple[str, ...] = ("briefwatch",)
     active: bool = True
+    raw_retention_days: float | None = None  # None: keep every raw payload
 
     def parameters(self) -> dict[str, Any]:
         """The ``ingest`` flow's parameters for this deployment."""
+        retention = {} if self.raw_retention_days is None else {
+            "raw_retention_days": self.raw_retention_days}
         return {
             "sources": list(self.sources),
             "db_path": self.db_path,
             "chunk_size": self.chunk_size,
             "lock_wait": self.lock_wait,
             "artifact_suffix": self.artifact_suffix,
+            **retention,
         }
 
 
@@ -81,7 +86,7 @@ class ServeConfig:
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str, "sources": list, "db": str, "cron": str, "timezone": str,
     "lock_wait": (int, float), "chunk_size": int, "artifact_suffix": str,
-    "description": str, "tags": list, "active": bool,
+    "description": str, "tags": list, "active": bool, "raw_retention_days": (int, float),
 }
 _REQUIRED = ("name", "sources", "db", "cron")
 
@@ -146,6 +151,9 @@ def _deployment(table: Any, root: Path, where: str) -> DeploymentConfig:
     chunk_size = table.get("chunk_size", 64)
     if lock_wait < 0 or chunk_size < 1:
         raise ConfigError(f"{where}: lock_wait must be >= 0 and chunk_size >= 1")
+    retention = table.get("raw_retention_days")
+    if retention is not None and not 0 <= retention < float("inf"):
+        raise ConfigError(f"{where}: raw_retention_days must be a number of days >= 0")
     return DeploymentConfig(
         name=name,
         sources=tuple(_absolute(s, root) for s in sources),
@@ -158,6 +166,7 @@ def _deployment(table: Any, root: Path, where: str) -> DeploymentConfig:
         description=table.get("description", ""),
         tags=tuple(str(t) for t in table.get("tags", ["briefwatch"])),
         active=table.get("active", True),
+        raw_retention_days=None if retention is None else float(retention),
     )
 
 

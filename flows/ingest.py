@@ -44,6 +44,7 @@ from briefwatch.report import render_markdown
 from briefwatch.sourceconfig import load_web_config, split_sources
 from briefwatch.sources import SourceItem, discover
 from flows.fetch_tasks import ingest_web
+from flows.retention import raw_retention_task
 from flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
 from flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
 from flows.run_support import artifact_keys, store_writer_lock
@@ -166,6 +167,7 @@ def ingest_flow(
     lock_wait: float = 0.0,
     artifact_suffix: str = "",
     config: str | None = None,
+    raw_retention_days: float | None = None,
 ) -> Any:
     """The Prefect flow behind :func:`ingest`; returns the report wrapped in ``quote``.
 
@@ -175,6 +177,8 @@ def ingest_flow(
     per store or deployment) instead of ``briefwatch-report``. ``sources`` may name http(s)
     URLs (each read as one page) and ``config`` a sources.toml of web sources (see
     :mod:`flows.fetch_tasks`); a bad URL or config fails the run before it writes anything.
+    ``raw_retention_days``: at the end of the run, drop the raw bytes of versions older
+    than that many days, current versions' kept (:mod:`flows.retention`; None: keep all).
     """
     logger = get_run_logger()
     options = IngestOptions(chunk_size=chunk_size)
@@ -199,6 +203,8 @@ def ingest_flow(
             seen |= ingest_web(db_path, run_id, lock_store, urls, web_config, options)
             roots = sorted(_directory_roots(local)) if local else []
             report = finish_task(db_path, run_id, roots, _unvisited(seen))
+            if raw_retention_days is not None:  # see flows.retention
+                raw_retention_task(db_path, raw_retention_days)
     except StoreBusyError as busy:
         # a Failed state, not a raise: the run's state message names the holder, and
         # `briefwatch ingest` prints no traceback; callers of the flow still get the error
@@ -219,6 +225,7 @@ def ingest(
     publish_artifacts: bool = True,
     lock_wait: float = 0.0,
     config: str | None = None,
+    raw_retention_days: float | None = None,
 ) -> dict[str, Any]:
     """One run of the Prefect ingest flow over SOURCE files/directories and http(s) URLs,
     and the web sources of the sources.toml ``config``, into the store at ``db_path``.
@@ -229,7 +236,7 @@ def ingest(
     """
     quoted = cast(quote, ingest_flow(
         sources, db_path=db_path, chunk_size=chunk_size, publish_artifacts=publish_artifacts,
-        lock_wait=lock_wait, config=config,
+        lock_wait=lock_wait, config=config, raw_retention_days=raw_retention_days,
     ))
     report: dict[str, Any] = quoted.unquote()
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import inspect
 import io
 import json
 import re
@@ -87,7 +88,8 @@ def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def assert_sound(db: Path) -> None:
-    """SQLite's own checks, no dangling reference, no partial version; opens as a Store."""
+    """SQLite's own checks, no dangling reference, no partial version, and
+    ``store.integrity.check_store`` where it exists; opens as a Store."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -97,6 +99,12 @@ def assert_sound(db: Path) -> None:
         ).fetchall()
         assert partial == []
     Store(db, create=False).close()
+    try:
+        from store.integrity import check_store
+    except ImportError:  # written alongside; used once it is there
+        return
+    report = check_store(db)
+    assert report.ok, report.as_dict()
 
 
 # ------------------------------------------------------------------ fixtures
@@ -365,6 +373,50 @@ def test_usage_errors(db: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         cli("vacuum", "--db", str(db), "--drop-raw-older-than", "-1")
     assert exc.value.code == EXIT_USAGE
+
+
+# ------------------------------------------------ standing retention (deployments)
+
+_DEPLOYMENT = {"name": "d", "sources": ["pages"], "db": "s.db", "cron": "0 * * * *"}
+
+
+def test_deployment_key_becomes_a_flow_parameter(tmp_path: Path) -> None:
+    from briefwatch.deployconfig import parse_config
+    from flows.ingest import ingest_flow
+
+    config = parse_config({"deployment": [{**_DEPLOYMENT, "raw_retention_days": 30},
+                                          {**_DEPLOYMENT, "name": "e"}]}, tmp_path / "x.toml")
+    kept, plain = config.deployments
+    assert kept.parameters()["raw_retention_days"] == 30.0
+    assert "raw_retention_days" not in plain.parameters()  # absent: the flow keeps all
+    assert set(kept.parameters()) <= set(inspect.signature(ingest_flow.fn).parameters)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (-1, "raw_retention_days must be a number of days >= 0"),
+    (float("nan"), "raw_retention_days must be a number of days >= 0"),
+    ("30", "raw_retention_days has the wrong type"),
+    (True, "raw_retention_days has the wrong type"),
+])
+def test_deployment_key_checked(value: Any, message: str, tmp_path: Path) -> None:
+    from briefwatch.deployconfig import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config({"deployment": [{**_DEPLOYMENT, "raw_retention_days": value}]},
+                     tmp_path / "x.toml")
+
+
+def test_flow_applies_retention_at_the_end_of_a_run(db: Path, pages: Path) -> None:
+    from flows.ingest import ingest as run_flow
+
+    write_round(pages, ROUNDS + 1)
+    report = run_flow([str(pages)], db_path=str(db), publish_artifacts=False,
+                      raw_retention_days=0)
+    assert report["run"]["counts"]["changed"] == len(NAMES)
+    states, current = blob_states(db), current_ids(db)
+    assert len(states) == len(NAMES) * (ROUNDS + 1)
+    assert {v for v, c in states.items() if c != "dropped"} == current
+    assert_sound(db)
 
 
 # --------------------------------------------------------------------- backup
