@@ -213,9 +213,12 @@ def backup(source: str | Path, dest: str | Path, *, force: bool = False) -> Back
         pages, page_size, integrity = _copy(source, partial)
         if integrity != "ok":
             raise StoreError(f"backup of {source} failed its integrity check: {integrity}")
-        for stale in (Path(f"{dest}-wal"), Path(f"{dest}-shm"), Path(f"{dest}-journal")):
-            stale.unlink(missing_ok=True)  # another database's log must never meet the copy
-        os.replace(partial, dest)
+        try:
+            for stale in (Path(f"{dest}-wal"), Path(f"{dest}-shm"), Path(f"{dest}-journal")):
+                stale.unlink(missing_ok=True)  # another database's log must never meet it
+            os.replace(partial, dest)
+        except OSError as exc:
+            raise StoreError(f"backup: cannot write {dest}: {exc.strerror or exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
     return BackupResult(str(source), str(dest), dest.stat().st_size, pages, page_size,

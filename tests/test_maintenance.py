@@ -469,6 +469,15 @@ def test_backup_refuses_to_overwrite_unless_forced(db: Path, tmp_path: Path) -> 
     code, _, err = cli("backup", str(db), "--db", str(db), "--force")
     assert code == EXIT_USAGE and "is the store itself" in err
     assert cli("backup", str(tmp_path / "x.db"), "--db", str(tmp_path / "none.db"))[0] == 2
+    code, _, err = cli("backup", str(tmp_path), "--db", str(db), "--force")  # a directory
+    assert code == EXIT_USAGE and "cannot write" in err
+    code, _, err = cli("backup", str(tmp_path / "no" / "dir.db"), "--db", str(db))
+    assert code == EXIT_USAGE and "cannot back up" in err
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a database\n" * 100)
+    code, _, err = cli("backup", str(tmp_path / "y.db"), "--db", str(not_sqlite))
+    assert code == EXIT_USAGE and "not a database" in err
+    assert not list(tmp_path.glob(".*partial*"))  # nothing half-written left behind
 
 
 def _lock_holder(db: Path) -> str:
