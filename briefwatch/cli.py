@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from briefwatch import cli_maint, cli_review, cli_serve
+from briefwatch import cli_maint, cli_reparse, cli_review, cli_serve
 from briefwatch.cli_common import (
     DEFAULT_DB,
     EXIT_BUSY,
@@ -121,6 +121,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers.update(cli_review.add_commands(sub))
     handlers.update(cli_serve.add_commands(sub))
     handlers.update(cli_maint.add_commands(sub))
+    handlers.update(cli_reparse.add_commands(sub))
     return parser, handlers
 
 

@@ -45,6 +45,11 @@ def render(report: Report, fmt: str) -> str:
         "text": render_text,
         "html": render_report_html,
     }
+    if report["run"].get("kind") == "reparse" and fmt in ("text", "markdown"):
+        from briefwatch import reparse_report
+
+        renderers |= {"text": reparse_report.render_text,
+                      "markdown": reparse_report.render_markdown}
     try:
         renderer = renderers[fmt]
     except KeyError:
@@ -125,6 +130,8 @@ def _change_tags(change: dict[str, Any]) -> str:
                      .rstrip(": "))
     if change.get("id") is not None:
         parts.append(f"change {change['id']} {change.get('review_status') or 'unreviewed'}")
+    if change.get("superseded_by_run") is not None:
+        parts.append(f"superseded by reparse run {change['superseded_by_run']}")
     return " · ".join(parts)
 
 

@@ -41,6 +41,8 @@ class ReportFilter:
         return self.min_significance is not None or self.unreviewed
 
     def keeps(self, change: ChangeDict) -> bool:
+        if change.get("superseded_by_run") is not None:  # no longer produced (reparse)
+            return False
         if self.unreviewed and (change.get("review_status") or "unreviewed") != "unreviewed":
             return False
         if self.min_significance is not None:

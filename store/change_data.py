@@ -6,7 +6,9 @@ old_speaker, old, new, numbers, words, similarity, position, old_position``) plu
 by this release: ``significance`` (``low|medium|high``, computed now by
 :mod:`briefwatch.significance`), ``significance_reason``, ``review_status``
 (``unreviewed|reviewed|dismissed|flagged``), ``review_note``, ``reviewed_at``, ``reviewer``,
-``run_id``, ``from_version`` and ``to_version`` (version numbers).
+``run_id``, ``from_version`` and ``to_version`` (version numbers), ``superseded_by_run``
+(the ``briefwatch reparse`` run after which the parsers no longer produce the change; null
+for a current change).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def change_dict(row: Mapping[str, Any]) -> dict[str, Any]:
             "run_id": row["run_id"],
             "from_version": row["from_number"],
             "to_version": row["to_number"],
+            "superseded_by_run": row["superseded_run_id"],
         }
     )
 
@@ -98,6 +101,7 @@ def added_dict(
             "run_id": run_id,
             "from_version": None,
             "to_version": version,
+            "superseded_by_run": None,
         }
     )
 

@@ -35,7 +35,7 @@ from sqlite_utils import Database
 
 from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
-from store import report_data, review_data, web_data
+from store import reparse_data, report_data, review_data, web_data
 from store.blobs import DROPPED, Compression, compress, decompress
 from store.lock import WriterLock
 from store.records import (
@@ -637,12 +637,69 @@ class Store:
     def web_url(self, url: str) -> dict[str, Any] | None:
         return web_data.web_url(self.db, url)
 
+    # ------------------------------------------------------------------- reparse
+
+    @_serialised
+    def start_reparse(self, options: dict[str, Any]) -> int:
+        """Record a run of kind ``reparse`` (``briefwatch.reparse``); hold the writer lock."""
+        with self._transaction() as db:
+            run_id = reparse_data.start(db, options)
+        if self._writer is not None:
+            self._writer.set_run(run_id)
+        return run_id
+
+    @_serialised
+    def finish_reparse(self, run_id: int, *, status: str, counts: dict[str, int]) -> None:
+        with self._transaction() as db:
+            reparse_data.finish(db, run_id, RunStatus(status).value, counts)
+
+    @_serialised
+    def reparse_selection(self, page: str | None, since: str | None) -> list[tuple[int, str]]:
+        """(id, key) of the pages with a version the filters select (``page``: key, URL or
+        location; ``since``: versions created at or after it), by key."""
+        page_id = None if page is None else report_data.resolve_page(self.db, page)
+        return [(r["id"], r["key"]) for r in reparse_data.selected_pages(self.db, page_id, since)]
+
+    @_serialised
+    def reparse_versions(self, page_id: int) -> list[dict[str, Any]]:
+        """A page's versions, oldest first (see ``store.reparse_data.page_versions``)."""
+        return reparse_data.page_versions(self.db, page_id)
+
+    @_serialised
+    def pair_changes(self, from_version_id: int, to_version_id: int) -> list[dict[str, Any]]:
+        """Current stored changes between two versions (id, type, statement ids, speakers)."""
+        return reparse_data.pair_changes(self.db, from_version_id, to_version_id)
+
+    @_serialised
+    def apply_reparse(self, run_id: int, page: reparse_data.PageReparse) -> None:
+        """Write one page's re-parse in one transaction (see ``store.reparse_data``)."""
+        with self._transaction() as db:
+            for version in page.versions:
+                reparse_data.archive_version(db, run_id, version, page.page_id)
+                if version.outcome == "reparsed" and version.document is not None:
+                    reparse_data.replace_version_fields(db, version.version_id, version.document)
+                    _write_statements(db, version.version_id,
+                                      [(s, s.sid) for s in version.document.statements])
+            for pair in page.pairs:
+                reparse_data.supersede(db, run_id, pair.superseded)
+                if pair.added:
+                    _write_changes(db, PageDiff(pair.added, {}, None), run_id, page.page_id,
+                                   pair.from_version_id, pair.to_version_id)
+            if page.current is not None:
+                reparse_data.set_page_current(db, page.page_id, page.current)
+            if page.worth_recording:
+                reparse_data.record_page(db, run_id, page)
+
     # ------------------------------------------------------------------- queries
 
     @_serialised
     def run_report(self, run: int | str = "latest") -> dict[str, Any]:
-        """The run's JSON report (see ``store.report_data`` for the contract)."""
-        return report_data.run_report(self.db, report_data.resolve_run(self.db, run))
+        """The run's JSON report (see ``store.report_data`` for the contract; a reparse
+        run's: ``store.reparse_data``)."""
+        run_id = report_data.resolve_run(self.db, run)
+        if reparse_data.is_reparse_run(self.db, run_id):
+            return reparse_data.report(self.db, run_id)
+        return report_data.run_report(self.db, run_id)
 
     @_serialised
     def history(self, page: str) -> list[VersionInfo]:

@@ -16,9 +16,15 @@ Run report JSON contract (other tools read it; fields may be added, never rename
   Each change: ``id, type, kind, speaker, old_speaker, old, new, numbers, words,
   similarity, position, old_position``, + ``significance``, ``significance_reason``,
   ``review_status``, ``review_note``, ``reviewed_at``, ``reviewer``, ``run_id``,
-  ``from_version``, ``to_version`` (see ``store.change_data``). ``speaker`` is the new
-  side's speaker (the old side's for removed), ``old_speaker`` the old side's (null for
-  added); ``position`` is the new side's position (the old side's for removed).
+  ``from_version``, ``to_version``, ``superseded_by_run`` (see ``store.change_data``).
+  ``speaker`` is the new side's speaker (the old side's for removed), ``old_speaker`` the
+  old side's (null for added); ``position`` is the new side's position (the old side's
+  for removed).
+- A run's report shows what the run saw: a change a later ``briefwatch reparse`` no
+  longer produces stays, with ``superseded_by_run`` set to that reparse run's id; the
+  statements and titles of versions a later reparse rewrote are shown as they were
+  (``store.archive_data``). A run of kind ``reparse`` has a report of its own shape
+  (``store.reparse_data``).
 - ``status`` is one of new, changed, unchanged, gone, failed and (pages fetched from the
   web) ``blocked``: the site answered with a bot-block / WAF / captcha page, the reason is
   in ``error`` and nothing was stored (like failed). A web page that answered 404/410 is
@@ -38,6 +44,7 @@ from sqlite_utils import Database
 
 from briefwatch.errors import PageNotFoundError, RunNotFoundError, StoreError
 from briefwatch.significance import page_level, parse_level
+from store.archive_data import added_as_seen, titles_as_seen
 from store.change_data import added_dict, changes_where, grouped_by_version
 from store.records import (
     OUTCOMES,
@@ -108,7 +115,7 @@ def run_report(db: Database, run_id: int) -> dict[str, Any]:
     added = _added_by_version(db, run_id)
     pages = [
         _page_entry(row, changes, added)
-        for row in db.query(
+        for row in titles_as_seen(db, run_id, db.query(
             """
             SELECT coalesce(pr.key, p.key, pr.location) AS key,
                    coalesce(l.location, pr.location) AS location,
@@ -124,7 +131,7 @@ def run_report(db: Database, run_id: int) -> dict[str, Any]:
             WHERE pr.run_id = ?
             """,
             [run_id],
-        )
+        ))
     ]
     pages.sort(key=lambda p: (_ORDER[p["status"]], p["key"], p["location"] or ""))
     return {
@@ -193,7 +200,7 @@ def _added_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any
         [run_id],
     ):
         grouped[row["version_id"]].append(added_dict(row, run_id=run_id, version=row["number"]))
-    return grouped
+    return added_as_seen(db, run_id, grouped)  # re-parsed since: as the run saw them
 
 
 def page_significance(page: dict[str, Any]) -> str | None:
@@ -229,6 +236,7 @@ def history(db: Database, page: str) -> list[VersionInfo]:
     for version_id, change_type, count in db.execute(
         "SELECT to_version_id, type, count(*) FROM changes "
         "WHERE to_version_id IN (SELECT id FROM versions WHERE page_id = ?) "
+        "AND superseded_run_id IS NULL "
         "GROUP BY to_version_id, type",
         [page_id],
     ):

@@ -52,7 +52,8 @@ def timeline(db: Database, page: str) -> dict[str, Any]:
     """
     page_id = resolve_page(db, page)
     changes = grouped_by_version(changes_where(  # by to_version_id: an indexed lookup
-        db, "c.to_version_id IN (SELECT id FROM versions WHERE page_id = ?)", [page_id]))
+        db, "c.to_version_id IN (SELECT id FROM versions WHERE page_id = ?) "
+        "AND c.superseded_run_id IS NULL", [page_id]))
     meta = {
         row["version_id"]: row
         for row in db.query(
@@ -144,7 +145,8 @@ def speaker_view(db: Database, query: str) -> dict[str, Any]:
     for change in changes_where(
         db,
         "(c.speaker IN (SELECT value FROM json_each(?)) "
-        "OR c.old_speaker IN (SELECT value FROM json_each(?)))",
+        "OR c.old_speaker IN (SELECT value FROM json_each(?))) "
+        "AND c.superseded_run_id IS NULL",
         [names, names],
     ):
         change.pop("_to_version_id")

@@ -388,6 +388,76 @@ def m007_run_kind_and_reporting(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m008_reparse(db: Database) -> None:
+    """Re-parsing stored raw versions with the current parsers (``briefwatch reparse``, a run
+    of kind ``reparse``) without losing what earlier runs saw:
+
+    - ``changes.superseded_run_id``: the reparse run after which the change is no longer
+      produced by the parsers (its row, reviews and old reports stay; current views skip
+      it). NULL: current.
+    - ``reparse_versions``: one row per version a reparse run looked at and found different
+      (``reparsed``), could not re-read (``raw_not_kept``) or could not parse (``failed``),
+      with the version row's parsed fields as they were (``old_version``, JSON) and what the
+      new parse sees differently (``detail``, JSON).
+    - ``reparse_statements``: the statement list a re-parsed version had before the reparse
+      (``version_statements`` rows), so a report of an earlier run is rebuilt as it was.
+    - ``reparse_pages``: each page a reparse run changed or could not re-parse, with the
+      consecutive-version pairs whose changes it recomputed (``detail``, JSON).
+    - view ``change_details`` now lists current changes only.
+    """
+    db.execute(
+        'ALTER TABLE "changes" ADD COLUMN "superseded_run_id" INTEGER REFERENCES "runs"("id")'
+    )
+    db.table("changes").create_index(["superseded_run_id"])
+    db.execute(
+        """
+        CREATE TABLE "reparse_versions" (
+            "run_id" INTEGER NOT NULL REFERENCES "runs"("id"),
+            "version_id" INTEGER NOT NULL REFERENCES "versions"("id"),
+            "page_id" INTEGER NOT NULL REFERENCES "pages"("id"),
+            "outcome" TEXT NOT NULL CHECK ("outcome" IN ('reparsed', 'raw_not_kept', 'failed')),
+            "old_version" TEXT,
+            "detail" TEXT NOT NULL,
+            PRIMARY KEY ("run_id", "version_id")
+        ) STRICT
+        """
+    )
+    db.table("reparse_versions").create_index(["version_id", "run_id"])
+    db.execute(
+        """
+        CREATE TABLE "reparse_statements" (
+            "run_id" INTEGER NOT NULL REFERENCES "runs"("id"),
+            "version_id" INTEGER NOT NULL REFERENCES "versions"("id"),
+            "position" INTEGER NOT NULL,
+            "statement_id" TEXT NOT NULL REFERENCES "statements"("id"),
+            "paragraph" INTEGER NOT NULL,
+            "section" TEXT,
+            "text" TEXT,
+            PRIMARY KEY ("run_id", "version_id", "position")
+        ) STRICT, WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE "reparse_pages" (
+            "run_id" INTEGER NOT NULL REFERENCES "runs"("id"),
+            "page_id" INTEGER NOT NULL REFERENCES "pages"("id"),
+            "status" TEXT NOT NULL CHECK ("status" IN ('reparsed', 'unchanged', 'failed')),
+            "error" TEXT,
+            "detail" TEXT NOT NULL,
+            PRIMARY KEY ("run_id", "page_id")
+        ) STRICT
+        """
+    )
+    # the view as m005 made it, for current changes only
+    (view,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'change_details'"
+    ).fetchone()
+    db.execute("DROP VIEW change_details")
+    db.execute(f"{view.rstrip()}\n        WHERE c.superseded_run_id IS NULL")
+
+
+@MIGRATIONS()
 def m009_blob_retention(db: Database) -> None:
     """``blobs.dropped_at``: when retention (``briefwatch vacuum --drop-raw-older-than``, or a
     deployment's ``raw_retention_days``) dropped the blob's raw bytes. A dropped blob keeps

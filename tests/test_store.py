@@ -348,7 +348,8 @@ def test_changed_page_stores_version_2_and_change_rows(
 
 
 ADDED_CHANGE_FIELDS = ("significance", "significance_reason", "review_status", "review_note",
-                       "reviewed_at", "reviewer", "run_id", "from_version", "to_version")
+                       "reviewed_at", "reviewer", "run_id", "from_version", "to_version",
+                       "superseded_by_run")
 
 
 def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, int]) -> None:
@@ -370,6 +371,7 @@ def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, i
         assert (extra["review_status"], extra["review_note"], extra["reviewed_at"],
                 extra["reviewer"]) == ("unreviewed", None, None, None)
         assert (extra["run_id"], extra["from_version"], extra["to_version"]) == (run2, 1, 2)
+        assert extra["superseded_by_run"] is None  # current (see tests/test_reparse.py)
     assert report == {
         "run": {
             "id": run2,
