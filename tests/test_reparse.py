@@ -390,3 +390,20 @@ def test_next_ingest_diffs_against_the_reparsed_version(db: Path, tmp_path: Path
         changes = changes_of(store.run_report(run), MOSUL)
     assert [c["numbers"] for c in changes] == [[{"old": "170", "new": "171"}]]
     assert_whole(db)
+
+
+def test_raw_dropped_by_retention_is_listed_and_kept(db: Path, tmp_path: Path) -> None:
+    """``briefwatch vacuum --drop-raw-older-than 0`` drops the raw bytes of every version
+    but the current ones: the v1s keep their (older) statements, the report says why."""
+    code, _ = cli("vacuum", "--db", str(db), "--drop-raw-older-than", "0")
+    assert code == 0
+    report = reparse_store(db)
+    counts = report["run"]["counts"]
+    assert counts["raw_not_kept"] == 2 and counts["versions_reparsed"] == 1  # Mattis v2
+    mosul = next(p for p in report["pages"] if p["key"].endswith(MOSUL))
+    (v1,) = mosul["reparse"]["versions"]
+    assert v1["outcome"] == "raw_not_kept" and "dropped" in v1["error"]
+    with Store(db) as store:
+        stored = store.load_document(store.version_id(location_of(tmp_path, MOSUL), 1))
+    assert stored.statements[0].text == BANNER
+    assert_whole(db)
