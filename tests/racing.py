@@ -27,7 +27,7 @@ from webserver import Reply, Seen, Site, html
 from briefwatch.cli import EXAMPLES
 
 GATE_PATH = "/briefing/gated"
-GATE_LIMIT = 25.0  # s; below the fetcher's 30 s read timeout, so a stuck test cannot hang
+GATE_LIMIT = 90.0  # s, then it answers anyway (below the read timeout of config())
 HOLDER = re.compile(r"store (?P<db>\S+) is in use by another run \(pid (?P<pid>\d+), "
                     r"run (?P<run>\d+), since (?P<since>[0-9T:.\-]+Z)\)")
 
@@ -65,6 +65,15 @@ class GatedPage:
 
     def open(self) -> None:
         self._gate.set()
+
+    def config(self, where: Path) -> Path:
+        """A sources.toml with this page as a web source, and a read timeout longer than a
+        test holds it."""
+        path = where / "gated-sources.toml"
+        path.write_text(f'[fetch]\nread_timeout = {GATE_LIMIT + 30:g}\n'
+                        f'total_timeout = {GATE_LIMIT + 60:g}\nretries = 0\n\n'
+                        f'[[source]]\nname = "gated"\nkind = "urls"\nurls = ["{self.url}"]\n')
+        return path
 
     def held(self) -> bool:
         """Whether a run is being held (it asked since :meth:`close`)."""
@@ -122,9 +131,9 @@ def warm_prefect_home(home: Path) -> None:
         src.backup(dest)
 
 
-def start_cli(name: str, work: Path, sources: list[str], db: Path, wait: float,
+def start_cli(name: str, work: Path, args: list[str], db: Path, wait: float,
               api_url: str | None = None) -> CliRun:
-    """`briefwatch ingest SOURCES --db DB --format json --wait WAIT` in its own process (and
+    """`briefwatch ingest ARGS --db DB --format json --wait WAIT` in its own process (and
     its own PREFECT_HOME: without ``api_url``, each runs Prefect's ephemeral API)."""
     work.mkdir(parents=True, exist_ok=True)
     out, err = work / f"{name}.out", work / f"{name}.err"
@@ -134,7 +143,7 @@ def start_cli(name: str, work: Path, sources: list[str], db: Path, wait: float,
     env = prefect_env(home, api_url)
     with out.open("wb") as stdout, err.open("wb") as stderr:
         popen = subprocess.Popen(
-            [str(BIN / "briefwatch"), "ingest", *sources, "--db", str(db), "--format", "json",
+            [str(BIN / "briefwatch"), "ingest", *args, "--db", str(db), "--format", "json",
              "--wait", f"{wait:g}"],
             env=env, cwd=work, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
     return CliRun(name, popen, out, err)

@@ -66,7 +66,8 @@ def races(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Race]:
                 ("wait", "v2", WAIT, (("163", "170"), ("12", "19"))),
                 ("refuse", "v1", 0.0, (("170", "163"), ("19", "12")))):
             copy_pages(pages, version)
-            holder, other = _race(base / label, gate, [str(pages), gate.url], db, wait)
+            args = [str(pages), "--config", str(gate.config(base))]
+            holder, other = _race(base / label, gate, args, db, wait)
             found[label] = Race(db, holder, other, figures)
             assert_store_consistent(db)
     return found
@@ -77,16 +78,17 @@ def _seed(pages: Path, gate: GatedPage, db: Path) -> None:
     copy_pages(pages, "v1")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["ingest", str(pages), gate.url, "--db", str(db), "--quiet"]) == 0
+        assert main(["ingest", str(pages), "--config", str(gate.config(pages.parent)),
+                     "--db", str(db), "--quiet"]) == 0
 
 
-def _race(work: Path, gate: GatedPage, sources: list[str], db: Path,
+def _race(work: Path, gate: GatedPage, args: list[str], db: Path,
           wait: float) -> tuple[CliRun, CliRun]:
     """Start two runs at once; once one holds the store, wait for the other to meet it (a
     waiting line, or exit status 3), then let the holder go. Returns (holder, other)."""
     gate.close("v2" if gate.version == "v1" else "v1")
     with released(gate):
-        runs = [start_cli(name, work, sources, db, wait) for name in ("first", "second")]
+        runs = [start_cli(name, work, args, db, wait) for name in ("first", "second")]
         wait_until("a run to hold the store (and be held by the gated page)",
                    lambda: gate.held() or _all_exited(runs))
 

@@ -444,3 +444,122 @@ def test_workers_on_two_queues_of_a_postgres_backed_server(tmp_path: Path) -> No
     # partitioned by source: each store holds its own pages; together they hold them all
     assert _count(stores["host-a"][1], "pages") == 1
     assert _count(stores["host-b"][1], "pages") == len(names) - 1
+
+
+# ------------------------------------- a CLI run and a deployment run on one store at once
+
+
+def _store_run(db: Path, flow_run_id: str) -> int:
+    found = [r[0] for r in _runs(db) if r[1] == flow_run_id]
+    assert len(found) == 1, (flow_run_id, _runs(db))
+    return int(found[0])
+
+
+def _deployment_report(db: Path, flow_run_id: str) -> dict[str, Any]:
+    with Store(db, create=False) as store:
+        report: dict[str, Any] = store.run_report(_store_run(db, flow_run_id))
+    return report
+
+
+@pytest.mark.server
+def test_cli_and_deployment_runs_on_one_store(deployed: PrefectServer, tmp_path: Path) -> None:
+    """`briefwatch ingest` and deployment runs of one store, over pages that just changed.
+    A web page among the sources holds its first reader (tests/racing.py), so the run that
+    took the store keeps it until the test lets go.
+
+    A: the CLI holds the store; a deployment run with lock_wait 0 ends Failed, its state
+    message naming the CLI process and its run; one with lock_wait waits, then finds nothing
+    new. B: a deployment run holds it; `briefwatch ingest` is refused (exit 3) and
+    `briefwatch ingest --wait`, started at the same moment, waits, then finds nothing new.
+    Each time: every change reported once, no duplicate version."""
+    from racing import (
+        GatedPage,
+        assert_store_consistent,
+        copy_pages,
+        figure_changes,
+        holder_of,
+        page_outcomes,
+        released,
+        reported_changes,
+        start_cli,
+        stored_changes,
+        wait_until,
+    )
+    from webserver import Site
+
+    pages, db = tmp_path / "pages", tmp_path / "store.db"
+    worker_log = deployed.procs[0].log if deployed.procs else None
+
+    def assert_once(reports: list[dict[str, Any]], old: str, new: str) -> None:
+        assert_store_consistent(db)
+        outcomes = page_outcomes(*reports)
+        assert sorted(outcomes.values()) == [1, 1, 1, 1], outcomes
+        stored = stored_changes(db, [r["run"]["id"] for r in reports])
+        assert stored and reported_changes(*reports) == stored
+        assert figure_changes(reports, old, new) == 1
+
+    with Site() as site, deployed.api() as api:
+        gate = GatedPage(site)
+        config = gate.config(tmp_path)
+        args = [str(pages), "--config", str(config)]
+        params: dict[str, Any] = {"sources": [str(pages)], "db_path": str(db),
+                                  "config": str(config)}
+        copy_pages(pages, "v1")
+        seed = start_cli("seed", tmp_path, args, db, 0, deployed.url)
+        assert seed.finish() == 0, seed.stderr()
+
+        # A: the CLI holds the store
+        copy_pages(pages, "v2")
+        gate.close("v2")
+        with released(gate):
+            cli = start_cli("cli-a", tmp_path, args, db, 0, deployed.url)
+            wait_until("the CLI run to hold the store", lambda: gate.held() or (
+                cli.popen.poll() is not None and cli.stderr()))
+            assert gate.held(), cli.stderr()
+            cli_run = _store_run(db, cli_flow_run := _runs(db)[-1][1])
+            refused = create_run(api, "ingest/examples", {**params, "lock_wait": 0})
+            final = wait_final(api, refused, 120, log=worker_log)
+            assert final["state"]["type"] == "FAILED"
+            message = final["state"]["message"]
+            assert message.startswith(f"store {db} is in use by another run (pid {cli.pid}, "
+                                      f"run {cli_run}, since "), message
+            waiting = create_run(api, "ingest/examples", {**params, "lock_wait": 90})
+            wait_log(api, waiting, "this run waits up to 90 s for it", 120, log=worker_log)
+            assert flow_run(api, waiting)["state"]["type"] == "RUNNING"
+        assert cli.finish() == 0, cli.stderr()
+        assert wait_final(api, waiting, 120, log=worker_log)["state"]["type"] == "COMPLETED"
+        cli_report = cli.report()
+        assert cli_report["run"]["flow_run_id"] == cli_flow_run
+        later = _deployment_report(db, waiting)
+        assert later["run"]["counts"]["unchanged"] == 4
+        assert cli_report["run"]["finished_at"] <= later["run"]["started_at"]
+        assert_once([cli_report, later], "163", "170")
+        assert refused not in [r[1] for r in _runs(db)], "the refused run wrote nothing"
+
+        # B: a deployment run holds the store; two CLI runs started at the same moment
+        copy_pages(pages, "v1")
+        gate.close("v1")
+        with released(gate):
+            holder = create_run(api, "ingest/examples", {**params, "lock_wait": 0})
+            wait_until("the deployment run to hold the store", lambda: gate.held() or (
+                flow_run(api, holder)["state"]["type"] in ("FAILED", "CRASHED")))
+            assert gate.held(), flow_run(api, holder)["state"]
+            clis = [start_cli(name, tmp_path, args, db, wait, deployed.url)
+                    for name, wait in (("cli-refused", 0), ("cli-waits", 90))]
+            assert clis[0].finish() == EXIT_BUSY, clis[0].stderr()
+            wait_until("the waiting line", lambda: "waits up to" in clis[1].stderr())
+        assert wait_final(api, holder, 120, log=worker_log)["state"]["type"] == "COMPLETED"
+        assert clis[1].finish() == 0, clis[1].stderr()
+        holder_run = _store_run(db, holder)
+        for cli_b in clis:
+            named = holder_of(cli_b.stderr())
+            assert named["db"] == str(db) and int(named["run"]) == holder_run
+            assert int(named["pid"]) not in (os.getpid(), *[c.pid for c in clis])
+            assert "Traceback" not in cli_b.stderr()
+        assert "this run wrote nothing and did not wait" in clis[0].stderr()
+        assert clis[0].out.read_text() == ""
+        busy = [line for line in clis[1].stderr().splitlines() if "is in use" in line]
+        assert len(busy) == 1 and busy[0].endswith("; this run waits up to 90 s for it"), busy
+        first, second = _deployment_report(db, holder), clis[1].report()
+        assert second["run"]["counts"]["unchanged"] == 4
+        assert_once([first, second], "170", "163")
