@@ -15,10 +15,12 @@ from lxml import etree
 __all__ = ["drop", "text_of"]
 
 _STRING = etree.XPath("string()")
-# C0 controls lxml does not accept in text it is given (tab, newline, CR are fine); vertical
-# tab and form feed are whitespace to HTML, the rest is invisible
-_UNSETTABLE = {c: None for c in (*range(0, 9), *range(14, 32))} | {11: " ", 12: " "}
-_HAS_UNSETTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What lxml does not accept in text it is given (not an XML Char): C0 controls other than
+# tab, newline and CR, and U+FFFE/U+FFFF. Vertical tab and form feed are whitespace to HTML,
+# the rest is invisible.
+_UNSETTABLE = {c: None for c in (*range(0, 9), *range(14, 32), 0xFFFE, 0xFFFF)} | {
+    11: " ", 12: " "}
+_HAS_UNSETTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def text_of(el: Any) -> str:

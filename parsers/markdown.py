@@ -93,7 +93,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         loaded = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: "date: 2024-13-45"
         raise ParseError(f"invalid YAML front matter: {_first_line(str(exc))}") from exc
     if not isinstance(loaded, dict):
         return {}, text[match.end():]

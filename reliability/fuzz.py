@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 ROOT = Path(__file__).resolve().parents[1]
+CHUNK = 2_000  # most examples one hypothesis run (one seed) gets
 
 
 @dataclass
@@ -91,10 +92,13 @@ def plan(total: int, names: Sequence[str], jobs: int, base_seed: int) -> list[tu
     chunks = []
     for k, prop in enumerate(props):
         examples = max(1, round(total * prop.share / weight))
-        per_job = -(-examples // jobs)
-        for j in range(jobs):
-            chunks.append((prop.name, per_job, base_seed * 1000 + k * 10 + j))
-    return chunks
+        # at least one chunk per worker, at most CHUNK examples each (hypothesis keeps a tree
+        # of every example of a run: long runs grow slow and big)
+        count = max(jobs, -(-examples // CHUNK))
+        per_chunk = -(-examples // count)
+        for j in range(count):
+            chunks.append((prop.name, per_chunk, base_seed * 100_000 + k * 1000 + j))
+    return sorted(chunks, key=lambda chunk: chunk[2] % 1000)  # every property early on
 
 
 def hashseed_digest(count: int) -> str:
@@ -175,9 +179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = args.only or [p.name for p in PROPERTIES]
     chunks = plan(args.inputs, names, max(1, args.jobs), args.seed)
     started = time.perf_counter()
+    done: list[Outcome] = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_chunk, *chunk) for chunk in chunks]
-        outcomes = merge([f.result() for f in futures])
+        for future in as_completed(futures):
+            done.append(future.result())
+            last = done[-1]
+            print(f"[{len(done)}/{len(chunks)}] {last.name}: {last.inputs:,} inputs, "
+                  f"{last.seconds:.0f} s, {'FAILED' if last.failures else 'ok'}",
+                  file=sys.stderr, flush=True)
+    outcomes = merge(sorted(done, key=lambda o: names.index(o.name)))
     if args.hashseed_inputs > 0:
         outcomes.append(check_hashseed(args.hashseed_inputs))
     wall = time.perf_counter() - started

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import gzip
 import html as html_lib
+import random
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from hypothesis import strategies as st
 
@@ -228,56 +230,115 @@ odd_text = st.text(
 )
 word = st.sampled_from(WORDS)
 _TOKENS = WORDS * 3 + NUMBERS + ABBREVIATIONS + NAMES
-
-
-@st.composite
-def _token(draw: st.DrawFn) -> str:
-    # one draw for the common case (generation is most of the fuzzer's time)
-    return draw(odd_text) if draw(st.integers(0, 11)) == 0 else draw(st.sampled_from(_TOKENS))
-
-
-token = _token()
 END_PUNCT = (".", ".", ".", "?", "!", "…", "", "...", '."', ".”", "?’", ")", ".)", ":")
 
 
-@st.composite
-def sentence(draw: st.DrawFn, tokens: st.SearchStrategy[str] = token) -> str:
+class Chooser(Protocol):
+    """Where text builders take their choices from: hypothesis draws (shrinkable) or a seeded
+    ``random.Random`` (the pools below: one draw per sentence, generation being most of
+    the fuzzer's time)."""
+
+    def choice(self, options: Sequence[str], /) -> str: ...
+    def randint(self, low: int, high: int, /) -> int: ...
+    def odd(self) -> str: ...
+
+
+class _Draws:
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+
+    def choice(self, options: Sequence[str]) -> str:
+        return self.draw(st.sampled_from(options))
+
+    def randint(self, low: int, high: int) -> int:
+        return self.draw(st.integers(low, high))
+
+    def odd(self) -> str:
+        return self.draw(odd_text)
+
+
+class _Seeded(random.Random):
+    def odd(self) -> str:
+        return "".join(self.choice(ODD_CHARS) if self.random() < 0.7 else chr(self.randint(
+            0, 0x10FFFF)) for _ in range(self.randint(0, 8)))
+
+
+def build_sentence(c: Chooser, tokens: Sequence[str] = _TOKENS, odd: bool = True) -> str:
     """One sentence of briefing prose (sometimes odd)."""
-    words = draw(st.lists(tokens, min_size=1, max_size=12))
+    words = [c.odd() if odd and c.randint(0, 11) == 0 else c.choice(tokens)
+             for _ in range(c.randint(1, 12))]
     text = " ".join(words)
-    text = text[:1].upper() + text[1:]
-    return text + draw(st.sampled_from(END_PUNCT))
+    return text[:1].upper() + text[1:] + c.choice(END_PUNCT)
 
 
-plain_sentence = sentence(word)
-
-
-@st.composite
-def quote(draw: st.DrawFn) -> str:
+def build_quote(c: Chooser) -> str:
     """A quotation with (or without) an attribution, in the forms the attribution reads."""
-    said = draw(sentence()).rstrip(".?!…")
-    name = draw(st.sampled_from(NAMES))
-    verb = draw(st.sampled_from(SAY_VERBS))
-    forms = (
+    said = build_sentence(c).rstrip(".?!…")
+    name, verb = c.choice(NAMES), c.choice(SAY_VERBS)
+    return c.choice((
         f"“{said},” {name} {verb}.", f'"{said}," {verb} {name}.', f"{name} {verb}: “{said}.”",
         f'{name} {verb}, "{said}', f"“{said}.", f"{said}, {name} {verb}.",
         f"According to {name}, {said}.", f"{name} {verb} that {said}.",
         f"The spokesman, {name}, {verb} “{said}.”", f"„{said}“ {name} {verb}.",
-    )
-    return draw(st.sampled_from(forms))
+    ))
+
+
+def build_turn(c: Chooser) -> str:
+    """A transcript paragraph: a speaker turn, a question, or a time stamp."""
+    kind = c.randint(0, 5)
+    body = " ".join(build_quote(c) if c.randint(0, 2) == 0 else build_sentence(c)
+                    for _ in range(c.randint(1, 3)))
+    if kind <= 2:
+        return f"{c.choice(SPEAKERS)}{c.choice((': ', ':  ', ' : ', ':'))}{body}"
+    if kind <= 4:
+        return f"{c.choice(('Q ', 'Q. ', 'Q: ', 'Q  '))}{body}"
+    return c.choice(TIMESTAMPS)
+
+
+def _pool(build: Callable[[Chooser], str], seed: int, size: int = 4000) -> tuple[str, ...]:
+    rng = _Seeded(seed)
+    return tuple(build(rng) for _ in range(size))
+
+
+SENTENCES = _pool(build_sentence, 1)
+PLAIN_SENTENCES = _pool(lambda c: build_sentence(c, WORDS, odd=False), 2)
+QUOTES = _pool(build_quote, 3)
+TURNS = _pool(build_turn, 4)
+
+
+def _pooled(pool: tuple[str, ...], build: Callable[[Chooser], str]) -> st.SearchStrategy[str]:
+    """Mostly a pooled text (one draw), one time in eight built from hypothesis draws."""
+
+    @st.composite
+    def strategy(draw: st.DrawFn) -> str:
+        if draw(st.integers(0, 7)) == 0:
+            return build(_Draws(draw))
+        return draw(st.sampled_from(pool))
+
+    return strategy()
+
+
+def sentence() -> st.SearchStrategy[str]:
+    return _pooled(SENTENCES, build_sentence)
+
+
+plain_sentence = _pooled(PLAIN_SENTENCES, lambda c: build_sentence(c, WORDS, odd=False))
+
+
+def quote() -> st.SearchStrategy[str]:
+    return _pooled(QUOTES, build_quote)
+
+
+def turn() -> st.SearchStrategy[str]:
+    return _pooled(TURNS, build_turn)
 
 
 @st.composite
-def turn(draw: st.DrawFn) -> str:
-    """A transcript paragraph: a speaker turn, a question, or a time stamp."""
-    kind = draw(st.integers(0, 5))
-    body = " ".join(draw(st.lists(st.one_of(sentence(), quote()), min_size=1, max_size=3)))
-    if kind <= 2:
-        sep = draw(st.sampled_from((": ", ":  ", " : ", ":")))
-        return f"{draw(st.sampled_from(SPEAKERS))}{sep}{body}"
-    if kind <= 4:
-        return f"{draw(st.sampled_from(('Q ', 'Q. ', 'Q: ', 'Q  ')))}{body}"
-    return draw(st.sampled_from(TIMESTAMPS))
+def _token(draw: st.DrawFn) -> str:
+    return draw(odd_text) if draw(st.integers(0, 11)) == 0 else draw(st.sampled_from(_TOKENS))
+
+
+token = _token()
 
 
 paragraph_text = st.one_of(
@@ -337,7 +398,7 @@ def balanced_element(draw: st.DrawFn) -> str:
         return f"<{tag}>" + "".join(f"<li>{i}</li>" for i in items) + f"</{tag}>"
     if kind == 6:
         rows = draw(st.lists(st.lists(inline(plain_sentence), min_size=1, max_size=3),
-                             min_size=1, max_size=3))
+                             min_size=1, max_size=2))
         cells = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
         return f"<table>{cells}</table>"
     if kind == 7:
@@ -502,7 +563,7 @@ def chrome_piece(draw: st.DrawFn) -> tuple[str, bool]:
 @st.composite
 def chrome_html_page(draw: st.DrawFn) -> ChromePage:
     """Content (well-formed, at least one paragraph) with chrome around and inside it."""
-    content = draw(st.lists(balanced_element(), max_size=8))
+    content = draw(st.lists(balanced_element(), max_size=6))
     # one paragraph the page has once (adjacent copies of a paragraph are caption repeats)
     content.insert(draw(st.integers(0, len(content))),
                    f"<p>{_esc(draw(unique_paragraph))} {draw(inline())}</p>")
@@ -608,15 +669,24 @@ def markdown_doc(draw: st.DrawFn) -> str:
 
 @st.composite
 def encoded(draw: st.DrawFn, text: str) -> tuple[bytes, str | None]:
-    """``text`` as bytes in some encoding, maybe with a BOM and a (maybe wrong) charset."""
-    encoding = draw(st.sampled_from(ENCODINGS))
-    errors = "surrogatepass" if encoding == "utf-8" and draw(st.booleans()) else "replace"
+    """``text`` as bytes: mostly plain UTF-8, else some encoding, maybe with a BOM, with the
+    right, a wrong or no declared charset."""
+    plain = draw(st.integers(0, 9)) < 6
+    encoding = "utf-8" if plain else draw(st.sampled_from(ENCODINGS))
+    errors = "surrogatepass" if not plain and draw(st.booleans()) else "replace"
     try:
         data = text.encode(encoding, errors)
     except UnicodeError:
         data = text.encode("utf-8", "surrogatepass")
-    bom = draw(st.sampled_from(BOMS)) if draw(st.integers(0, 4)) == 0 else b""
-    declared = draw(st.sampled_from(CHARSET_LABELS)) if draw(st.booleans()) else None
+    bom = b""
+    if not plain and draw(st.integers(0, 3)) == 0:
+        bom = draw(st.sampled_from(BOMS))
+    declared = None
+    which = draw(st.integers(0, 3))
+    if which == 1:
+        declared = encoding
+    elif which == 2:
+        declared = draw(st.sampled_from(CHARSET_LABELS))
     return bom + data, declared
 
 
@@ -624,9 +694,9 @@ def encoded(draw: st.DrawFn, text: str) -> tuple[bytes, str | None]:
 def parse_input(draw: st.DrawFn, text: st.SearchStrategy[str], location: str) -> ParseInput:
     """A generated document as a parse call: encoded, located, maybe with options."""
     data, declared = draw(encoded(draw(text)))
-    where = draw(st.sampled_from((location, location, *LOCATIONS)))
-    fmt = draw(st.sampled_from(FORMATS))
-    max_bytes = draw(st.sampled_from((20 * 1024 * 1024,) * 7 + (100, 1)))
+    where = location if draw(st.booleans()) else draw(st.sampled_from(LOCATIONS))
+    fmt = draw(st.sampled_from(FORMATS)) if draw(st.integers(0, 3)) == 0 else None
+    max_bytes = draw(st.sampled_from((100, 1))) if draw(st.integers(0, 19)) == 0 else 2**24
     return ParseInput(data, where, ParseOptions(max_bytes=max_bytes, format=fmt,
                                                 declared_encoding=declared))
 
@@ -711,7 +781,12 @@ diff_speakers = st.sampled_from((None, None, "MR. KIRBY", "Q", "Dillon", "MS. PS
 
 
 def renumber(texts: Sequence[tuple[str, str | None, StatementKind]]) -> tuple[Statement, ...]:
-    return tuple(Statement(t, s, k, paragraph=i, position=i) for i, (t, s, k) in enumerate(texts))
+    """Statements at positions 0..n-1. Lone surrogates become "?": no decoded page has them
+    (Python's decoders refuse them; lxml turns "&#xD800;" into U+FFFD)."""
+    return tuple(
+        Statement(t.encode("utf-8", "replace").decode("utf-8"), s, k, paragraph=i, position=i)
+        for i, (t, s, k) in enumerate(texts)
+    )
 
 
 @st.composite

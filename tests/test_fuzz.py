@@ -58,6 +58,10 @@ FOUND = {
                            b"<span hidden>the</span>\n<p>The. The.</p></body></html>", "p.html"),
     "char_ref_1_in_tail": P(b"<body><p>Words here.</p><noscript>x</noscript>&#1; more words."
                             b"</body>", "p.html"),
+    "nonchar_fffe_in_tail": P(b"<body><p class='byline'>Troops.</p>\nTroops very \xef\xbf\xbe "
+                              b"more words here.</body>", "page.html"),
+    # YAML reads "2024-13-45" as a date and raised ValueError
+    "front_matter_bad_date": P(b"---\ndate: 2024-13-45\n---\n\nThe port had resumed.\n", "p.md"),
 }
 
 
@@ -104,6 +108,7 @@ def test_parse_text(case: fi.ParseInput) -> None:
 
 @ci(15)
 @given(fi.markdown_inputs)
+@example(FOUND["front_matter_bad_date"])
 def test_parse_markdown(case: fi.ParseInput) -> None:
     fc.check_parse(case)
 
