@@ -407,3 +407,10 @@ def test_raw_dropped_by_retention_is_listed_and_kept(db: Path, tmp_path: Path) -
         stored = store.load_document(store.version_id(location_of(tmp_path, MOSUL), 1))
     assert stored.statements[0].text == BANNER
     assert_whole(db)
+
+
+def test_unknown_page_is_a_usage_error_and_records_nothing(db: Path) -> None:
+    before = table_dump(db)
+    code, _ = cli("reparse", "--db", str(db), "--page", "https://nowhere.example/x")
+    assert code == 2
+    assert table_dump(db) == before
