@@ -6,6 +6,7 @@ Commands: ``ingest``, ``report``, ``history``, ``pages``, ``demo`` here; the rev
 Exit status: 0 when the command did its job (an ingest run that completed, even if some pages
 failed — they are in the report); 2 with a one-line reason for unusable arguments (missing
 path, unreadable store, unknown run or page); 3 when another run holds the store.
+``check`` (:mod:`briefwatch.cli_check`) exits 1 when it found problems in the store.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from briefwatch import cli_maint, cli_reparse, cli_review, cli_serve
+from briefwatch import cli_check, cli_maint, cli_reparse, cli_review, cli_serve
 from briefwatch.cli_common import (
     DEFAULT_DB,
     EXIT_BUSY,
@@ -121,6 +122,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers.update(cli_review.add_commands(sub))
     handlers.update(cli_serve.add_commands(sub))
     handlers.update(cli_maint.add_commands(sub))
+    handlers.update(cli_check.add_commands(sub))
     handlers.update(cli_reparse.add_commands(sub))
     return parser, handlers
 
@@ -156,8 +158,11 @@ def _print_notice(message: str) -> None:
 
 
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
-                config: str | None = None, wait: float = 0.0) -> dict[str, Any]:
-    from briefwatch import progress
+                config: str | None = None, wait: float = 0.0,
+                deliver: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """One ingest run; ``deliver`` (e.g. print the report) is called with the report
+    before the run is marked reported (see :mod:`briefwatch.delivery`)."""
+    from briefwatch import delivery, progress
     from briefwatch.sourceconfig import load_web_config, split_sources
     from briefwatch.sources import resolve_sources
 
@@ -174,10 +179,13 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
     bar = progress.TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     previous = progress.install(bar)
     previous_notice = progress.install_notice(_print_notice)  # "... waits up to N s for it"
+    previous_deliverer = delivery.install(
+        None if deliver is None else _after_progress(bar, deliver))
     try:
         report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size,
                                         config=config, lock_wait=wait)
     finally:
+        delivery.install(previous_deliverer)
         progress.install_notice(previous_notice)
         progress.install(previous)
         if bar is not None:
@@ -185,22 +193,41 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
     return report
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
+                    ) -> Callable[[dict[str, Any]], None]:
+    def deliver_after_bar(report: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.close()
+        deliver(report)
+
+    return deliver_after_bar
+
+
+def _print_report(args: argparse.Namespace) -> Callable[[dict[str, Any]], None]:
+    """The deliverer of ``ingest``: print the report as asked and flush stdout (the run is
+    marked reported after this returns)."""
     from briefwatch.report import render
 
+    def deliver(report: dict[str, Any]) -> None:
+        if args.quiet:
+            _emit(f"run {report['run']['id']}: {_counts(report)}\n")
+        else:
+            _emit(render(report, args.format))
+        sys.stdout.flush()
+
+    return deliver
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     db = args.db or _default_db()
     try:
-        report = _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config,
-                             args.wait)
+        _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config,
+                    args.wait, deliver=_print_report(args))
     except StoreBusyError as busy:
         how = (f"gave up after waiting {args.wait:g} s" if args.wait
                else "did not wait (--wait SECONDS waits for it)")
         print(f"briefwatch: {busy}; this run wrote nothing and {how}", file=sys.stderr)
         return EXIT_BUSY
-    if args.quiet:
-        _emit(f"run {report['run']['id']}: {_counts(report)}\n")
-    else:
-        _emit(render(report, args.format))
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from briefwatch.report import neutralise_controls
 from briefwatch.report_html import change_fragment_html
 from briefwatch.reportview import (
     Report,
@@ -93,8 +94,14 @@ def build_feed(reports: Iterable[Report], options: FeedOptions, *, now: str | No
     author = ET.SubElement(feed, _tag("author"))
     _text(author, "name", "briefwatch")
     _text(feed, "generator", "briefwatch")
+    seen: set[str | None] = set()
     for _, entry in entries:
-        feed.append(entry)
+        # a page version carried over into a later run's report (its first run was killed
+        # before delivering it) is in both reports: one entry, the newest
+        entry_key = entry.findtext(_tag("id"))
+        if entry_key not in seen:
+            seen.add(entry_key)
+            feed.append(entry)
     ET.indent(feed)
     document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return document + b"\n"
@@ -148,8 +155,10 @@ def _clean(text: str) -> str:
 
 
 def _text(parent: ET.Element, name: str, text: str) -> ET.Element:
+    """A child element with ``text``: control characters and bidirectional overrides
+    replaced (as in every renderer), then what XML cannot carry dropped."""
     child = ET.SubElement(parent, _tag(name))
-    child.text = _clean(text)
+    child.text = _clean(text if name == "content" else neutralise_controls(text))
     return child
 
 

@@ -84,6 +84,27 @@ def _counts_line(run: dict[str, Any]) -> str:
     return line + (f", {counts['blocked']} blocked" if counts.get("blocked") else "")
 
 
+def carried_note(page: dict[str, Any]) -> str:
+    """"carried over from run 5 (…)" for a page whose outcomes come from earlier runs whose
+    reports were never delivered (see ``store.carryover``); "" otherwise."""
+    runs = page.get("carried_from_runs") or []
+    if not runs:
+        return ""
+    names = ", ".join(str(r) for r in runs)
+    return (f"carried over from run{'s' if len(runs) > 1 else ''} {names} "
+            "(stopped before its report was delivered)")
+
+
+def carried_line(run: dict[str, Any]) -> str:
+    """The run summary's line about carried-over pages; "" when there are none."""
+    carried = run.get("carried_over") or {}
+    if not carried.get("pages"):
+        return ""
+    runs = ", ".join(str(r) for r in carried.get("contributing_runs") or [])
+    return (f"includes {carried['pages']} page(s), {carried.get('changes', 0)} change(s) "
+            f"carried over from undelivered run(s) {runs}")
+
+
 def _speaker_label(change: dict[str, Any], esc: Callable[[str | None], str]) -> str:
     speaker, old = change.get("speaker"), change.get("old_speaker")
     if change["type"] == "reattributed" or (change["type"] == "changed" and
@@ -144,6 +165,8 @@ def render_markdown(report: Report) -> str:
         flow_run = neutralise_controls(" ".join(str(run["flow_run_id"]).split()))
         lines.append(f"- flow run: `{flow_run.replace('`', '%60')}`")
     lines.append(f"- pages: {_counts_line(run)}")
+    if carried_line(run):
+        lines.append(f"- {carried_line(run)}")
     lines.extend(f"- {md_escape(line)}" for line in _summary_lines(report))
     unchanged = 0
     for page in _sorted_pages(report):
@@ -169,6 +192,8 @@ def _markdown_page(page: dict[str, Any]) -> list[str]:
     sig = f" ({page['significance']})" if page.get("significance") else ""
     key = neutralise_controls(" ".join(str(page["key"]).split())).replace("`", "%60")
     out = [f"## {page['status'].upper()}: {title}{sig}", "", f"`{key}` {ver}".rstrip()]
+    if carried_note(page):
+        out.append(f"- _{carried_note(page)}_")
     if page.get("error"):
         out.append(f"- **error:** {md_escape(page['error'])}")
     if page.get("title_change"):
@@ -254,6 +279,8 @@ def render_text(report: Report) -> str:
     if run.get("flow_run_id"):
         lines.append(f"flow run {run['flow_run_id']}")
     lines.append(f"pages: {_counts_line(run)}")
+    if carried_line(run):
+        lines.append(carried_line(run))
     lines.extend(_summary_lines(report))
     unchanged = 0
     for page in _sorted_pages(report):
@@ -274,6 +301,8 @@ def _text_page(page: dict[str, Any]) -> list[str]:
     sig = f"  ({page['significance']})" if page.get("significance") else ""
     out = [f"[{page['status'].upper()}] {_plain(page.get('title') or page['key'])}{ver}{sig}",
            f"    {_plain(page['key'])}"]
+    if carried_note(page):
+        out.append(f"    {carried_note(page)}")
     if page.get("error"):
         out.append(f"    error: {_plain(page['error'])}")
     if page.get("title_change"):

@@ -20,7 +20,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from briefwatch.report import MAX_NEW_PAGE_STATEMENTS, neutralise_controls
+from briefwatch.report import (
+    MAX_NEW_PAGE_STATEMENTS,
+    carried_line,
+    carried_note,
+    neutralise_controls,
+)
 from briefwatch.reportview import (
     ChangeDict,
     PageDict,
@@ -68,6 +73,8 @@ def _environment() -> Environment:
         metadata_lines=_metadata_lines,
         ordered_changes=order_changes,
         by_significance=by_significance,
+        carried_note=carried_note,
+        carried_line=carried_line,
     )
     return env
 

@@ -31,7 +31,7 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from briefwatch import progress
+from briefwatch import delivery, progress
 from briefwatch.errors import StoreBusyError
 from briefwatch.pipeline import (
     IngestOptions,
@@ -89,7 +89,7 @@ def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> 
     try:
         for root in roots:
             store.mark_gone(run_id, source_root=root, seen_locations=seen)
-        store.finish_run(run_id)
+        store.finish_run(run_id, reported=False)  # marked once its report is delivered
         return store.run_report(run_id)
     finally:
         store.close()
@@ -167,6 +167,7 @@ def ingest_flow(
     lock_wait: float = 0.0,
     artifact_suffix: str = "",
     config: str | None = None,
+    mark_reported: bool = True,
     raw_retention_days: float | None = None,
 ) -> Any:
     """The Prefect flow behind :func:`ingest`; returns the report wrapped in ``quote``.
@@ -179,6 +180,12 @@ def ingest_flow(
     :mod:`flows.fetch_tasks`); a bad URL or config fails the run before it writes anything.
     ``raw_retention_days``: at the end of the run, drop the raw bytes of versions older
     than that many days, current versions' kept (:mod:`flows.retention`; None: keep all).
+
+    Delivery: still under the writer lock, the run publishes its artifacts, hands the
+    report to the deliverer ``briefwatch ingest`` installed (:mod:`briefwatch.delivery`),
+    then, with ``mark_reported``, marks the run (and the earlier unreported runs whose
+    changes its report carried over) reported. A run killed before that is carried over
+    by the next run's report.
     """
     logger = get_run_logger()
     options = IngestOptions(chunk_size=chunk_size)
@@ -203,6 +210,11 @@ def ingest_flow(
             seen |= ingest_web(db_path, run_id, lock_store, urls, web_config, options)
             roots = sorted(_directory_roots(local)) if local else []
             report = finish_task(db_path, run_id, roots, _unvisited(seen))
+            if publish_artifacts:
+                _publish(report, keys)
+            delivery.deliver(report)
+            if mark_reported:
+                lock_store.mark_reported(run_id)
             if raw_retention_days is not None:  # see flows.retention
                 raw_retention_task(db_path, raw_retention_days)
     except StoreBusyError as busy:
@@ -211,8 +223,6 @@ def ingest_flow(
         return Failed(message=str(busy), data=busy)
     finally:
         lock_store.close()
-    if publish_artifacts:
-        _publish(report, keys)
     counts = report["run"]["counts"]
     logger.info("run %s: %s", run_id, ", ".join(f"{k} {v}" for k, v in counts.items()))
     return quote(report)
@@ -225,6 +235,7 @@ def ingest(
     publish_artifacts: bool = True,
     lock_wait: float = 0.0,
     config: str | None = None,
+    mark_reported: bool = True,
     raw_retention_days: float | None = None,
 ) -> dict[str, Any]:
     """One run of the Prefect ingest flow over SOURCE files/directories and http(s) URLs,
@@ -236,7 +247,8 @@ def ingest(
     """
     quoted = cast(quote, ingest_flow(
         sources, db_path=db_path, chunk_size=chunk_size, publish_artifacts=publish_artifacts,
-        lock_wait=lock_wait, config=config, raw_retention_days=raw_retention_days,
+        lock_wait=lock_wait, config=config, mark_reported=mark_reported,
+        raw_retention_days=raw_retention_days,
     ))
     report: dict[str, Any] = quoted.unquote()
     return report

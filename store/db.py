@@ -163,8 +163,16 @@ class Store:
         *,
         flow_run_id: str | None = None,
         options: dict[str, Any] | None = None,
+        kind: str = "ingest",
     ) -> int:
+        """Record a new run (``kind``: ``ingest``, or ``reparse``); its id.
+
+        When this Store holds the writer lock, runs still ``running`` are dead (their
+        holder's lock is gone): they become ``interrupted``, with their outcome counts.
+        """
         with self._transaction() as db:
+            if self._writer is not None:
+                _interrupt_dead_runs(db)
             table = db.table("runs")
             table.insert(
                 {
@@ -173,6 +181,7 @@ class Store:
                     "status": RunStatus.RUNNING.value,
                     "sources": to_json(list(sources)),
                     "options": to_json(options or {}),
+                    "kind": kind,
                 }
             )
             run_id = table.last_rowid
@@ -191,7 +200,12 @@ class Store:
                 raise RunNotFoundError(f"no run {run_id} in store {self.path}")
 
     @_serialised
-    def finish_run(self, run_id: int, *, status: str = "completed") -> RunSummary:
+    def finish_run(self, run_id: int, *, status: str = "completed",
+                   reported: bool = True) -> RunSummary:
+        """The run is over: its status and outcome counts. ``reported``: its report counts
+        as delivered at once (a caller that reads it from the store); the ingest flow passes
+        False and calls ``mark_reported`` once it has delivered the report, so a run killed
+        in between is carried over by the next run's report (``store.carryover``)."""
         if status not in (RunStatus.COMPLETED, RunStatus.FAILED):
             raise StoreError(f"finish_run: status must be 'completed' or 'failed', not {status!r}")
         run_status = RunStatus(status)
@@ -203,7 +217,26 @@ class Store:
             )
             if cursor.rowcount == 0:
                 raise RunNotFoundError(f"no run {run_id} in store {self.path}")
+            if reported:
+                report_data.mark_reported(db, run_id, now_iso())
             return report_data.run_summary(db, run_id)
+
+    @_serialised
+    def mark_reported(self, run_id: int, *, lock_wait: float = 30.0) -> list[int]:
+        """Run ``run_id``'s report was delivered: set ``reported_at`` / ``reported_in`` on it
+        and on every earlier unreported run of its kind (their changes were carried over
+        into it). Returns the ids marked. Done under the writer lock: taken here (waiting up
+        to ``lock_wait`` s) unless this Store holds it already."""
+        lock = None
+        if self._writer is None:
+            lock = WriterLock(self.path)
+            lock.acquire(wait=lock_wait)
+        try:
+            with self._transaction() as db:
+                return report_data.mark_reported(db, run_id, now_iso())
+        finally:
+            if lock is not None:
+                lock.release()
 
     @_serialised
     def run_summary(self, run: int | str = "latest") -> RunSummary:
@@ -834,6 +867,18 @@ def _migrate(db: Database, path: Path) -> None:
 
 def _first(db: Database, sql: str, params: Sequence[Any]) -> Row | None:
     return next(iter(db.query(sql, params)), None)
+
+
+def _interrupt_dead_runs(db: Database) -> None:
+    """Runs left ``running`` by a process that died become ``interrupted`` (counts kept)."""
+    dead = [r[0] for r in db.execute("SELECT id FROM runs WHERE status = ?",
+                                     [RunStatus.RUNNING.value])]
+    for run_id in dead:
+        db.execute(
+            "UPDATE runs SET status = ?, counts = ? WHERE id = ?",
+            [RunStatus.INTERRUPTED.value, to_json(report_data.outcome_counts(db, run_id)),
+             run_id],
+        )
 
 
 def _insert(db: Database, table: str, row: Row) -> int:

@@ -13,6 +13,10 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    # the run's process died (killed, crashed) before it finished: noticed by the next run
+    # that took the writer lock (``Store.start_run``); what it stored stays, its page
+    # outcomes count, and the next report of the same kind carries its changes over
+    INTERRUPTED = "interrupted"
 
 
 class PageStatus(StrEnum):

@@ -3,10 +3,27 @@
 Run report JSON contract (other tools read it; fields may be added, never renamed/dropped)::
 
     {"run": {"id", "started_at", "finished_at", "flow_run_id", "counts": {new, changed,
-             unchanged, gone, failed, + blocked}, + "status", "sources", "options"},
+             unchanged, gone, failed, + blocked}, + "status", "sources", "options",
+             + "own_counts", "carried_over": {"runs", "interrupted", "contributing_runs",
+             "pages", "changes"}},
      "pages": [{"key", "url", "title", "status", "version", "previous_version",
                 "title_change", "metadata_changes", "changes": [...], "error",
-                + "location", "note", "skipped_parse", "significance"}]}
+                + "location", "note", "skipped_parse", "significance",
+                + "carried_from_runs"}]}
+
+- Carry-over (see ``store.carryover``): a run killed before its report was delivered
+  (``runs.reported_at`` NULL; status ``interrupted`` once the next run noticed it, or
+  ``completed`` if it died while delivering) stored changes nobody saw. The report of the
+  next run of its kind merges them into its pages: ``carried_from_runs`` lists the earlier
+  runs a page's outcomes came from ([] for a page of this run alone); a page unchanged now
+  but changed in killed run K is ``changed`` with K's changes; changed in both, it shows
+  ``previous_version`` from before K and both runs' changes (each change names its
+  ``run_id``, ``from_version``, ``to_version``). ``counts`` counts the merged pages (so a
+  consumer alerting on ``counts.changed`` misses nothing); ``own_counts`` are the run's own
+  outcomes (what ``runs.counts`` stores); ``carried_over.runs`` lists the earlier unreported
+  runs, ``interrupted`` those among them that died, ``contributing_runs`` those that gave
+  pages, ``pages`` / ``changes`` how many came from them. Runs not reported before run R
+  are the same whenever R's report is made, so a regenerated report is identical.
 
 - ``version`` is the page's version number after the run, ``previous_version`` the one
   before it: new -> (1, null); changed -> (n+1, n); unchanged, gone and failed -> (n, n);
@@ -31,7 +48,8 @@ Run report JSON contract (other tools read it; fields may be added, never rename
   ``gone`` once, with the HTTP status in ``note``; when it comes back, ``note`` is
   ``restored`` (and a changed page carries its diff against its last version).
 - Pages are ordered failed, blocked, changed, new, gone, unchanged, then by key and
-  location.
+  location (then ``carried_from_runs``: a page failed now, changed in a killed run, has
+  two entries).
 """
 
 from __future__ import annotations
@@ -45,6 +63,7 @@ from sqlite_utils import Database
 from briefwatch.errors import PageNotFoundError, RunNotFoundError, StoreError
 from briefwatch.significance import page_level, parse_level
 from store.archive_data import added_as_seen, titles_as_seen
+from store.carryover import CARRIED_STATUSES, carried_summary, merge_carried, page_counts
 from store.change_data import added_dict, changes_where, grouped_by_version
 from store.records import (
     OUTCOMES,
@@ -111,16 +130,83 @@ def run_summary(db: Database, run_id: int) -> RunSummary:
 
 def run_report(db: Database, run_id: int) -> dict[str, Any]:
     summary = run_summary(db, run_id)
-    changes = _changes_by_version(db, run_id)
-    added = _added_by_version(db, run_id)
-    pages = [
-        _page_entry(row, changes, added)
-        for row in titles_as_seen(db, run_id, db.query(
+    carried = carried_runs(db, run_id)
+    pages = _page_entries(db, [run_id])
+    counts = summary.counts
+    if carried:
+        earlier = _page_entries(db, [r["id"] for r in carried], statuses=CARRIED_STATUSES)
+        pages = merge_carried(run_id, pages, earlier, page_significance)
+        counts = page_counts(pages, list(summary.counts))
+    else:
+        pages = [{**page, "carried_from_runs": []} for page in pages]
+    for page in pages:
+        page.pop("_page_id", None)
+        page.pop("_run_id", None)
+    pages.sort(key=lambda p: (_ORDER[p["status"]], p["key"], p["location"] or "",
+                              p["carried_from_runs"]))
+    return {
+        "run": {
+            "id": summary.id,
+            "started_at": summary.started_at,
+            "finished_at": summary.finished_at,
+            "flow_run_id": summary.flow_run_id,
+            "counts": counts,
+            "status": summary.status,
+            "sources": list(summary.sources),
+            "options": summary.options,
+            "own_counts": summary.counts,
+            "carried_over": carried_summary(pages, carried),
+        },
+        "pages": pages,
+    }
+
+
+def carried_runs(db: Database, run_id: int) -> list[dict[str, Any]]:
+    """Earlier runs of run ``run_id``'s kind that were not reported before it (id, status),
+    oldest first: never reported, or reported by ``run_id`` or a later run. Whether the
+    report is made now or regenerated later, the answer is the same. A run still
+    ``running`` is not one of them (its process may be alive; the next run that takes the
+    writer lock marks a dead one ``interrupted``)."""
+    return [dict(row) for row in db.query(
+        """
+        SELECT k.id, k.status FROM runs k JOIN runs r ON r.id = ?
+        WHERE k.kind = r.kind AND k.id < r.id AND k.status != 'running'
+          AND (k.reported_in IS NULL OR k.reported_in >= r.id)
+        ORDER BY k.id
+        """,
+        [run_id],
+    )]
+
+
+def mark_reported(db: Database, run_id: int, when: str) -> list[int]:
+    """Run ``run_id``'s report was delivered: it and every earlier unreported run of its
+    kind (carried over into it) are reported, in ``run_id``. Returns the ids marked."""
+    row = _first(db, "SELECT kind FROM runs WHERE id = ?", [run_id])
+    if row is None:
+        raise RunNotFoundError(f"no run {run_id}")
+    ids = [r[0] for r in db.execute(
+        "SELECT id FROM runs WHERE kind = ? AND id <= ? AND reported_at IS NULL ORDER BY id",
+        [row["kind"], run_id])]
+    db.conn.executemany("UPDATE runs SET reported_at = ?, reported_in = ? WHERE id = ?",
+                        [(when, run_id, i) for i in ids])
+    return ids
+
+
+def _page_entries(db: Database, run_ids: Sequence[int],
+                  statuses: Sequence[str] = OUTCOMES) -> list[dict[str, Any]]:
+    """Report page entries of the runs' outcomes with one of ``statuses`` (with the private
+    ``_page_id`` / ``_run_id`` keys)."""
+    params = [to_json(list(run_ids)), to_json(list(statuses))]
+    changes = _changes_by_version(db, run_ids)
+    added = _added_by_version(db, run_ids)
+    return [
+        _page_entry(row, changes, added) | {"_page_id": row["page_id"], "_run_id": row["run_id"]}
+        for row in titles_as_seen(db, max(run_ids), db.query(
             """
             SELECT coalesce(pr.key, p.key, pr.location) AS key,
                    coalesce(l.location, pr.location) AS location,
                    pr.status, pr.version_id, pr.error, pr.note, pr.title_change,
-                   pr.metadata_changes, pr.skipped_parse,
+                   pr.metadata_changes, pr.skipped_parse, pr.run_id, pr.page_id,
                    p.url, p.title AS page_title, v.number AS version,
                    v.title AS version_title, pv.number AS previous_version
             FROM page_runs pr
@@ -128,25 +214,12 @@ def run_report(db: Database, run_id: int) -> dict[str, Any]:
             LEFT JOIN locations l ON l.id = pr.location_id
             LEFT JOIN versions v ON v.id = pr.version_id
             LEFT JOIN versions pv ON pv.id = pr.previous_version_id
-            WHERE pr.run_id = ?
+            WHERE pr.run_id IN (SELECT value FROM json_each(?))
+              AND pr.status IN (SELECT value FROM json_each(?))
             """,
-            [run_id],
+            params,
         ))
     ]
-    pages.sort(key=lambda p: (_ORDER[p["status"]], p["key"], p["location"] or ""))
-    return {
-        "run": {
-            "id": summary.id,
-            "started_at": summary.started_at,
-            "finished_at": summary.finished_at,
-            "flow_run_id": summary.flow_run_id,
-            "counts": summary.counts,
-            "status": summary.status,
-            "sources": list(summary.sources),
-            "options": summary.options,
-        },
-        "pages": pages,
-    }
 
 
 def _page_entry(
@@ -180,27 +253,29 @@ def _page_entry(
     return entry
 
 
-def _changes_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
-    return grouped_by_version(changes_where(db, "c.run_id = ?", [run_id]))
+def _changes_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    return grouped_by_version(changes_where(
+        db, "c.run_id IN (SELECT value FROM json_each(?))", [to_json(list(run_ids))]))
 
 
-def _added_by_version(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
+def _added_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in db.query(
         """
-        SELECT pr.version_id, v.number, vs.position, coalesce(vs.text, s.text) AS text,
-               s.speaker, s.kind
+        SELECT pr.version_id, pr.run_id, v.number, vs.position,
+               coalesce(vs.text, s.text) AS text, s.speaker, s.kind
         FROM page_runs pr
         JOIN versions v ON v.id = pr.version_id
         JOIN version_statements vs ON vs.version_id = pr.version_id
         JOIN statements s ON s.id = vs.statement_id
-        WHERE pr.run_id = ? AND pr.status = 'new'
+        WHERE pr.run_id IN (SELECT value FROM json_each(?)) AND pr.status = 'new'
         ORDER BY pr.version_id, vs.position
         """,
-        [run_id],
+        [to_json(list(run_ids))],
     ):
-        grouped[row["version_id"]].append(added_dict(row, run_id=run_id, version=row["number"]))
-    return added_as_seen(db, run_id, grouped)  # re-parsed since: as the run saw them
+        grouped[row["version_id"]].append(
+            added_dict(row, run_id=row["run_id"], version=row["number"]))
+    return added_as_seen(db, max(run_ids, default=0), grouped)  # re-parsed since: as it was
 
 
 def page_significance(page: dict[str, Any]) -> str | None:

@@ -362,6 +362,11 @@ def test_changed_run_report_exact_shape(store: Store, two_versions: tuple[int, i
     base: dict[str, Any] = {"kind": "narration", "numbers": [], "words": [], "similarity": None}
     # fields added after the first release (the contract only ever adds fields)
     added_page = report["pages"][0].pop("significance")
+    # crash safety (store.carryover): nothing carried over from earlier runs
+    assert report["pages"][0].pop("carried_from_runs") == []
+    assert report["run"].pop("carried_over") == {
+        "runs": [], "interrupted": [], "contributing_runs": [], "pages": 0, "changes": 0}
+    assert report["run"].pop("own_counts") == report["run"]["counts"]
     added = [{k: c.pop(k) for k in ADDED_CHANGE_FIELDS} for c in report["pages"][0]["changes"]]
     assert added_page == "high"
     assert [(a["significance"], a["significance_reason"]) for a in added] == [
