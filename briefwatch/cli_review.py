@@ -200,6 +200,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from briefwatch.report import _plain
     from briefwatch.review_text import change_text
 
     if args.status is None and (args.note is not None or args.by is not None):
@@ -218,7 +219,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         emit(_json(changes))
     elif args.status is not None:
         for change in changes:
-            note = f" ({change['review_note']})" if change.get("review_note") else ""
+            note = f" ({_plain(change['review_note'])})" if change.get("review_note") else ""
             emit(f"change {change['id']}: {change['review_status']}{note}\n")
     else:
         emit("\n".join(change_text(c) for c in changes))

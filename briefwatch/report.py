@@ -29,10 +29,17 @@ from briefwatch.reportview import (
 )
 
 Report = dict[str, Any]
-__all__ = ["STATUS_ORDER", "md_escape", "render", "render_json", "render_markdown",
-           "render_text", "word_diff_line"]
+__all__ = ["STATUS_ORDER", "md_code", "md_escape", "prefect_table_rows", "render",
+           "render_json", "render_markdown", "render_text", "word_diff_line"]
 CHANGE_MARK = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "reattributed": "@"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # what can start inline markup
+# what a GFM renderer (Prefect's UI uses marked, GitHub cmark-gfm) links without any markup:
+# a scheme URL, www.-something, an e-mail address; shown as a code span instead
+_MD_BARE_LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>()\[\]\"']*"
+                           r"|[^\s`@<>()\[\]]+@[^\s`@<>()\[\]]+\.[^\s`<>()\[\]\"']*")
+# bidirectional embeddings, overrides and isolates: they reorder how text is shown (a "163"
+# shown as "361"); marks (LRM, RLM, ALM) only nudge neutral characters and stay
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_NEW_PAGE_STATEMENTS = 12  # a new page's statements are all "added"; show the first few
 
 
@@ -62,18 +69,45 @@ def render_json(report: Report) -> str:
 
 
 def neutralise_controls(text: str) -> str:
-    """Control characters (terminal escapes, NUL, ...) replaced by U+FFFD."""
+    """Control characters (terminal escapes, NUL, ...) and bidirectional overrides replaced
+    by U+FFFD."""
     if text.isprintable():
         return text
-    return "".join("\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS
+                   else ch for ch in text)
 
 
 def md_escape(text: str | None) -> str:
-    """Escape page text for Markdown: no markup, links, HTML or line structure survives."""
+    """Escape page text for Markdown: no markup, links, HTML or line structure survives.
+    A bare URL or e-mail address (which GFM renderers would link) becomes a code span."""
     if text is None:
         return ""
     flat = neutralise_controls(" ".join(str(text).split()))
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    out, last = [], 0
+    for found in _MD_BARE_LINK.finditer(flat):
+        out += [_MD_SPECIAL.sub(r"\\\1", flat[last:found.start()]), md_code(found.group())]
+        last = found.end()
+    out.append(_MD_SPECIAL.sub(r"\\\1", flat[last:]))
+    return "".join(out)
+
+
+def md_code(text: str | None) -> str:
+    """Page text as one Markdown code span (shown literally: no markup, no links); a
+    backtick in it becomes %60."""
+    if not text:
+        return ""
+    return f"`{neutralise_controls(' '.join(str(text).split())).replace('`', '%60')}`"
+
+
+def prefect_table_rows(report: Report) -> list[dict[str, Any]]:
+    """The changed-pages table artifact's rows. Prefect's UI renders every string cell as
+    Markdown, so page content in them is escaped as in the Markdown report."""
+    return [
+        {"status": p["status"], "key": md_escape(p["key"]),
+         "title": md_escape(p.get("title") or ""), "version": p.get("version"),
+         "changes": len(p.get("changes") or []), "error": md_escape(p.get("error") or "")}
+        for p in report["pages"] if p["status"] != "unchanged"
+    ]
 
 
 def _counts_line(run: dict[str, Any]) -> str:
@@ -162,8 +196,7 @@ def render_markdown(report: Report) -> str:
     lines.append(f"- started: {md_escape(run.get('started_at'))}")
     lines.append(f"- finished: {md_escape(run.get('finished_at'))}")
     if run.get("flow_run_id"):
-        flow_run = neutralise_controls(" ".join(str(run["flow_run_id"]).split()))
-        lines.append(f"- flow run: `{flow_run.replace('`', '%60')}`")
+        lines.append(f"- flow run: {md_code(run['flow_run_id'])}")
     lines.append(f"- pages: {_counts_line(run)}")
     if carried_line(run):
         lines.append(f"- {carried_line(run)}")
@@ -190,8 +223,8 @@ def _markdown_page(page: dict[str, Any]) -> list[str]:
     prev = page.get("previous_version")
     ver = f"v{prev} → v{version}" if prev and version else (f"v{version}" if version else "")
     sig = f" ({page['significance']})" if page.get("significance") else ""
-    key = neutralise_controls(" ".join(str(page["key"]).split())).replace("`", "%60")
-    out = [f"## {page['status'].upper()}: {title}{sig}", "", f"`{key}` {ver}".rstrip()]
+    out = [f"## {page['status'].upper()}: {title}{sig}", "",
+           f"{md_code(page['key'])} {ver}".rstrip()]
     if carried_note(page):
         out.append(f"- _{carried_note(page)}_")
     if page.get("error"):
@@ -277,7 +310,7 @@ def render_text(report: Report) -> str:
     lines = [f"briefwatch run {run['id']}  ({_plain(run.get('started_at'))} → "
              f"{_plain(run.get('finished_at'))})"]
     if run.get("flow_run_id"):
-        lines.append(f"flow run {run['flow_run_id']}")
+        lines.append(f"flow run {_plain(run['flow_run_id'])}")
     lines.append(f"pages: {_counts_line(run)}")
     if carried_line(run):
         lines.append(carried_line(run))

@@ -40,7 +40,7 @@ from briefwatch.pipeline import (
     read_and_parse,
     store_results,
 )
-from briefwatch.report import render_markdown
+from briefwatch.report import prefect_table_rows, render_markdown
 from briefwatch.sourceconfig import load_web_config, split_sources
 from briefwatch.sources import SourceItem, discover
 from flows.fetch_tasks import ingest_web
@@ -144,12 +144,7 @@ def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
         markdown=render_markdown(report),
         description=f"briefwatch change report, run {run['id']}",
     )
-    rows = [
-        {"status": p["status"], "key": p["key"], "title": p.get("title") or "",
-         "version": p.get("version"), "changes": len(p.get("changes") or []),
-         "error": p.get("error") or ""}
-        for p in report["pages"] if p["status"] != "unchanged"
-    ]
+    rows = prefect_table_rows(report)  # page content escaped: Prefect shows cells as Markdown
     if rows:
         create_table_artifact(key=keys[1], table=rows,
                               description=f"changed pages, run {run['id']}")

@@ -67,7 +67,7 @@ def test_markdown_escapes_page_content() -> None:
     import re
 
     assert not re.search(r"(?<!\\)\]\(", md), "an unescaped link survived"
-    assert "\\[link\\](http://evil)" in md
+    assert "\\[link\\](`http://evil`)" in md  # a bare URL: a code span, never linked
     assert "\\*\\*bold\\*\\*" in md
     assert "~~163~~ **170**" in md
     assert "flow run: `abc`" in md
