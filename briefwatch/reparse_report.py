@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from briefwatch.report import _markdown_change, _plain, _text_change, md_escape
+from briefwatch.report import _markdown_change, _plain, _text_change, md_code, md_escape
 
 Report = dict[str, Any]
 MAX_STATEMENT_CHANGES = 8  # per version, in text and Markdown (the JSON has them all)
@@ -105,7 +105,7 @@ def render_markdown(report: Report) -> str:
     for page in report["pages"]:
         lines.extend(["", f"## {page['status'].upper()}: "
                           f"{md_escape(page.get('title') or page['key'])}", "",
-                      f"`{md_escape(page['key'])}` v{page.get('version')}", ""])
+                      f"{md_code(page['key'])} v{page.get('version')}", ""])
         lines.extend(_page_lines(page, md_escape, "- ",
                                  lambda c: ["  " + _markdown_change(c)]))
     if not report["pages"]:

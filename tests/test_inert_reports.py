@@ -87,7 +87,7 @@ def check_markdown(md: str, readable: list[str], *, block: bool = True) -> None:
             assert block, "a heading in a table cell"
     if block:  # page content never starts a line: each line is briefwatch's own
         for line in md.splitlines():
-            assert re.match(r"(#{1,2} |- |`|_|$)", line), line
+            assert re.match(r"(#{1,2} | *- |`|_|$)", line), line
     text = _flat(" ".join(shown))
     for name in readable:
         assert _flat(PAYLOADS[name]) in text, f"{name} not readable in:\n{text[:3000]}"
@@ -202,9 +202,13 @@ SYNTHETIC_URLS = {"https://example.org/brief?a=1&b=\"><script>document.title='PW
                   "https://blocked.example/", "file:///x/failed.txt"}
 
 
+@pytest.mark.parametrize("kind", ["ingest", "reparse"])
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "atom", "table"])
-def test_synthetic_report(fmt: str) -> None:
+def test_synthetic_report(fmt: str, kind: str) -> None:
+    """An ingest run's report, and a reparse run's (its text and Markdown renderers are
+    briefwatch.reparse_report's)."""
     report = synthetic_report()
+    report["run"]["kind"] = kind
     if fmt == "text":
         check_text(render(report, "text"), READABLE)
     elif fmt == "markdown":
