@@ -85,8 +85,11 @@ _WHATWG_ALIASES = {
     "unicode-1-1-utf-8": "utf-8",
     "utf8": "utf-8",
 }
-# text codecs of Python that no page is written in; decoding with them raises UnicodeError
-_NOT_PAGE_CODECS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
+# text codecs of Python that no page is written in; decoding with them raises UnicodeError,
+# or (UTF-7, which browsers refuse to decode) yields lone surrogates
+_NOT_PAGE_CODECS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape",
+                    "utf-7"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _UTF16_LABELS = {"utf-16", "utf-16le", "utf-16be", "utf-16-le", "utf-16-be", "ucs-2"}
 _MULTIBYTE = {
     codecs.lookup(name).name
@@ -154,6 +157,9 @@ def _checked(text: str) -> str:
                 f"binary data: {controls} control characters in the first {len(sample)} "
                 "characters after decoding"
             )
+    if not text.isascii() and _SURROGATE.search(text):
+        # a lone surrogate (a detector's UTF-7 guess) cannot be encoded, hashed or stored
+        text = _SURROGATE.sub("\ufffd", text)
     return text
 
 

@@ -60,6 +60,10 @@ FOUND = {
                             b"</body>", "p.html"),
     "nonchar_fffe_in_tail": P(b"<body><p class='byline'>Troops.</p>\nTroops very \xef\xbf\xbe "
                               b"more words here.</body>", "page.html"),
+    # UTF-7 (declared) decoded into lone surrogates: content_hash() raised UnicodeEncodeError
+    "utf7_surrogates": P(b'Townsend explained: +IBzf/w"+2+zcgdpX3EMACwB/ALsgKw security attack '
+                         b"support conference.+IB0.+IB0-\n\nThe port had resumed.\n", "page.txt",
+                         ParseOptions(declared_encoding="utf-7")),
     # YAML reads "2024-13-45" as a date and raised ValueError
     "front_matter_bad_date": P(b"---\ndate: 2024-13-45\n---\n\nThe port had resumed.\n", "p.md"),
 }
@@ -102,6 +106,7 @@ def test_parse_html(case: fi.ParseInput) -> None:
 
 @ci(15)
 @given(fi.text_inputs)
+@example(FOUND["utf7_surrogates"])
 def test_parse_text(case: fi.ParseInput) -> None:
     fc.check_parse(case)
 
