@@ -35,8 +35,10 @@ CHANGE_MARK = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "reat
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # what can start inline markup
 # what a GFM renderer (Prefect's UI uses marked, GitHub cmark-gfm) links without any markup:
 # a scheme URL, www.-something, an e-mail address; shown as a code span instead
-_MD_BARE_LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>()\[\]\"']*"
-                           r"|[^\s`@<>()\[\]]+@[^\s`@<>()\[\]]+\.[^\s`<>()\[\]\"']*")
+# (bounded repeats before '://' and '@': unbounded ones rescan a long word from every
+# position, quadratic — a 5 MB word took hours)
+_MD_BARE_LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]{0,31}://|\bwww\.)[^\s`<>()\[\]\"']*"
+                           r"|[^\s`@<>()\[\]]{1,64}@[^\s`@<>()\[\]]{1,255}\.[^\s`<>()\[\]\"']*")
 # bidirectional embeddings, overrides and isolates: they reorder how text is shown (a "163"
 # shown as "361"); marks (LRM, RLM, ALM) only nudge neutral characters and stay
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
