@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
+from xml.sax import SAXException
 
 import feedparser
 import lxml.html
@@ -105,7 +106,8 @@ def _absolute(links: Iterable[tuple[str, str | None]], base: str) -> Links:
 
 
 def _refuse_entities(data: bytes, what: str) -> None:
-    if _ENTITY.search(data):
+    # a UTF-16 / UTF-32 document spells "<!ENTITY" with NUL bytes between the letters
+    if _ENTITY.search(data) or (b"\0" in data[:4096] and _ENTITY.search(data.replace(b"\0", b""))):
         raise DiscoveryError(f"{what} declares XML entities: refused (entity expansion)")
 
 
@@ -132,9 +134,12 @@ def parse_feed(data: bytes, base_url: str, content_type: str | None = None) -> L
         headers["content-type"] = content_type
     parsed: Any = feedparser.parse(data, response_headers=headers, sanitize_html=False,
                                    resolve_relative_uris=False)
+    problem = parsed.get("bozo_exception")
     if not parsed.get("version") and not parsed.entries:
-        problem = parsed.get("bozo_exception")
         raise DiscoveryError(f"not an RSS or Atom feed{f' ({problem})' if problem else ''}")
+    if not parsed.entries and isinstance(problem, SAXException):
+        # a feed cut short or broken before its first entry: not "a feed with no entries"
+        raise DiscoveryError(f"malformed feed, no entries read ({problem})"[:300])
     links: list[tuple[str, str | None]] = []
     for entry in parsed.entries:
         link = _entry_link(entry)
@@ -167,7 +172,7 @@ def parse_sitemap(data: bytes, base_url: str, *, max_bytes: int = 50 * 1024 * 10
                                  forbid_external=True)
     except DefusedXmlException as exc:
         raise DiscoveryError(f"sitemap refused: {type(exc).__name__}") from exc
-    except SafeET.ParseError as exc:
+    except (SafeET.ParseError, ValueError) as exc:  # ValueError: an encoding expat lacks
         raise DiscoveryError(f"not an XML sitemap: {exc}") from exc
     kind = _SITEMAP_NS.sub("", root.tag)
     if kind not in ("urlset", "sitemapindex"):

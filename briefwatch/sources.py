@@ -8,10 +8,14 @@ from a directory.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from briefwatch.errors import ReadError, SourceError
 
@@ -68,7 +72,16 @@ def _walk(root: Path) -> Iterable[Path]:
         return
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        kept: list[str] = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            if not Path(dirpath, name).is_symlink():
+                kept.append(name)
+            elif not _inside(os.path.realpath(Path(dirpath, name)), str(root)):
+                # listed so that the run reports it (read_page refuses it); a symbolic link
+                # to a directory inside the source is not followed: its pages are read
+                # where they really are
+                found.append(Path(dirpath, name))
+        dirnames[:] = kept
         found.extend(
             Path(dirpath, name)
             for name in filenames
@@ -77,11 +90,46 @@ def _walk(root: Path) -> Iterable[Path]:
     yield from sorted(found)
 
 
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _check_inside_root(item: SourceItem) -> str:
+    """The real path of a local page; ReadError when it (a symbolic link, or a link on the
+    way) leads outside its source directory, or is a broken link."""
+    real = os.path.realpath(item.path)
+    if not item.source_root.startswith("file://"):
+        return real
+    root = os.path.realpath(url2pathname(urlsplit(item.source_root).path))
+    if not _inside(real, root):
+        raise ReadError(f"refused: {item.path} is a symbolic link to {real}, outside the "
+                        f"source directory {root} (give that path as a SOURCE of its own "
+                        "to read it)")
+    if os.path.islink(item.path) and not os.path.exists(item.path):
+        try:
+            os.stat(item.path)
+        except OSError as exc:
+            what = "symbolic link loop" if exc.errno == errno.ELOOP else "broken symbolic link"
+            raise ReadError(f"{what}: {item.path} -> {os.readlink(item.path)}") from exc
+    return real
+
+
+def _read_regular(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file (a FIFO or device named like a page would
+    block or never end: ReadError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb", closefd=True) as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise ReadError(f"not a regular file: {path} (a FIFO, socket or device)")
+        return handle.read(limit)
+
+
 def read_page(item: SourceItem, max_bytes: int) -> bytes:
-    """The bytes of one page; ReadError when unreadable or larger than ``max_bytes``."""
+    """The bytes of one page; ReadError when unreadable, larger than ``max_bytes``, or a
+    symbolic link leading outside the source directory it was found in."""
     try:
-        with open(item.path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        data = _read_regular(_check_inside_root(item), max_bytes + 1)
     except FileNotFoundError as exc:
         raise ReadError(f"file vanished before it could be read: {item.path}") from exc
     except IsADirectoryError as exc:

@@ -113,6 +113,11 @@ def decode_bytes(data: bytes, *, declared: str | None = None, is_html: bool = Fa
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _checked(_decode_or_raise(data[len(bom):], encoding, "byte-order mark"))
+    wide = _declared_wide(declared)
+    if wide is not None:  # UTF-16/32 without a BOM, as the HTTP Content-Type says
+        text = _try_declared(data, wide)
+        if text is not None:
+            return _checked(text)
     _reject_binary(data)
 
     candidates: list[str] = []
@@ -132,7 +137,29 @@ def decode_bytes(data: bytes, *, declared: str | None = None, is_html: bool = Fa
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    if "utf-8" in candidates:
+        # declared UTF-8 with some bytes that are not: a page pasted together from parts in
+        # two encodings. The UTF-8 parts stay right; each stray byte is read as windows-1252
+        # (as bs4's "detwingle" does), not the whole page re-guessed.
+        return _checked(data.decode("utf-8", _STRAY_BYTES))
     return _checked(_detect(data, is_html=is_html))
+
+
+def _declared_wide(declared: str | None) -> str | None:
+    """A UTF-16/32 codec when the caller's declared charset (HTTP) names one."""
+    label = _normalise_label(declared, from_meta=False) if declared else None
+    return label if label is not None and label.startswith(("utf-16", "utf-32")) else None
+
+
+def _stray_bytes_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    stray = exc.object[exc.start:exc.end]
+    return stray.decode("cp1252", "replace"), exc.end
+
+
+_STRAY_BYTES = "briefwatch-stray-cp1252"
+codecs.register_error(_STRAY_BYTES, _stray_bytes_as_cp1252)
 
 
 def _reject_binary(data: bytes) -> None:

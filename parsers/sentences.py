@@ -56,8 +56,10 @@ class Span:
     end: int
 
 
-def split_sentences(text: str) -> list[Span]:
-    """Sentence spans of one paragraph (whitespace between sentences excluded)."""
+def split_sentences(text: str, limit: int | None = None) -> list[Span]:
+    """Sentence spans of one paragraph (whitespace between sentences excluded). With
+    ``limit``, splitting stops after ``limit + 1`` spans (enough for a caller to tell the
+    paragraph has more than ``limit`` sentences without splitting all of a hostile one)."""
     spans: list[Span] = []
     start = 0
     for match in _CANDIDATE.finditer(text):
@@ -68,6 +70,8 @@ def split_sentences(text: str) -> list[Span]:
         end = match.end("close")
         if text[start:end].strip():
             spans.append(_trimmed(text, start, end))
+            if limit is not None and len(spans) > limit:
+                return spans
         start = match.end("space")
     if text[start:].strip():
         spans.append(_trimmed(text, start, len(text)))

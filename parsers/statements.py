@@ -17,9 +17,11 @@ Two modes:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from briefwatch.errors import ParseError
 from briefwatch.model import Block, Statement, StatementKind
 from parsers.sentences import Span, split_sentences
 from parsers.speakers import SpeakerContext, find_attribution, transcript_label
@@ -28,6 +30,9 @@ MIN_TRANSCRIPT_TURNS = 2
 # "9:07 A.M. EDT", "END 9:25 A.M. EDT": a transcript's time stamps are narration, not the turn's
 TIMESTAMP_LINE = re.compile(r"^(?:END\s+)?\d{1,2}:\d{2}\s*[AaPp]\.?\s?[Mm]\.?(?:\s+[A-Z]{2,5})?$")
 _QUOTE_CHAR = re.compile('[“”"]')
+# a page with more sentences is refused (ParseError): the longest briefings in the reference
+# corpora have ~2,250; a hostile page of millions of tiny sentences would cost gigabytes
+MAX_STATEMENTS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,18 @@ class _Emitter:
     def __init__(self) -> None:
         self.out: list[Statement] = []
 
+    def room(self) -> int:
+        """How many more statements the page may have."""
+        return MAX_STATEMENTS - len(self.out)
+
+    def room_for(self, sentences: Sequence[Span]) -> None:
+        """ParseError when a paragraph's sentences would take the page past MAX_STATEMENTS
+        (checked before they are built: memory stays bounded on a hostile page)."""
+        if len(self.out) + len(sentences) > MAX_STATEMENTS:
+            raise ParseError(f"too many statements: over {MAX_STATEMENTS:,} sentences in one "
+                             "page (the limit; the longest real briefings have a few "
+                             "thousand)")
+
     def add(self, text: str, speaker: str | None, kind: StatementKind, paragraph: int,
             section: str | None) -> None:
         text = text.strip()
@@ -114,7 +131,9 @@ def _transcript_statements(blocks: Sequence[Block]) -> list[Statement]:
                 kind = StatementKind.ANSWER if previous_was_question else StatementKind.REMARKS
             previous_was_question = turn.question
             text = turn.rest
-        for span in split_sentences(text):
+        spans = split_sentences(text, emit.room())
+        emit.room_for(spans)
+        for span in spans:
             emit.add(text[span.start:span.end], speaker, kind, paragraph, section)
     return emit.out
 
@@ -183,7 +202,8 @@ def _paragraph_statements(block: Block, paragraph: int, section: str | None,
     text = block.text
     continues = state.open_quote and text.lstrip()[:1] in "“\""
     quotes = find_quotes(text, open_at_start=continues)
-    sentences = split_sentences(text)
+    sentences = split_sentences(text, emit.room())
+    emit.room_for(sentences)
     framed = _blank_quotes(text, quotes)
     speakers = _quote_speakers(text, framed, quotes, sentences, state)
     announced = state.announced_speaker
@@ -191,8 +211,9 @@ def _paragraph_statements(block: Block, paragraph: int, section: str | None,
         announced = state.announced_speaker = None  # the announced quotation has ended
     if announced is not None:
         speakers = [s if s is not None else announced for s in speakers]
+    quote_ends = [q.end for q in quotes]
     for span in sentences:
-        quote_idx = _overlapping_quote(span, quotes)
+        quote_idx = _overlapping_quote(span, quotes, quote_ends)
         if quote_idx is not None:
             emit.add(text[span.start:span.end], speakers[quote_idx], StatementKind.QUOTE,
                      paragraph, section)
@@ -216,28 +237,42 @@ def _paragraph_statements(block: Block, paragraph: int, section: str | None,
         state.open_quote_speaker = speakers[-1]
 
 
-def _overlapping_quote(span: Span, quotes: Sequence[QuoteSpan]) -> int | None:
-    """Index of the quote that covers a good part of the sentence (≥ 3 words), if any."""
-    for i, q in enumerate(quotes):
+def _overlapping_quote(span: Span, quotes: Sequence[QuoteSpan],
+                       quote_ends: Sequence[int]) -> int | None:
+    """Index of the quote that covers a good part of the sentence (≥ 3 words), if any.
+
+    Quotes are in order and do not overlap (``quote_ends`` ascending), so only the ones
+    from the first ending after the sentence's start are looked at: a paragraph of many
+    short quotes costs linear time, not quotes × sentences."""
+    for i in range(bisect_right(quote_ends, span.start), len(quotes)):
+        q = quotes[i]
+        if q.start >= span.end:
+            break
         lo, hi = max(span.start, q.start), min(span.end, q.end)
         if hi - lo > 0 and (hi - lo >= 0.4 * (span.end - span.start) or hi - lo >= 60):
             return i
     return None
 
 
-def _sentence_of(offset: int, sentences: Sequence[Span]) -> Span | None:
-    for span in sentences:
-        if span.start <= offset < span.end or (offset == span.end and span is sentences[-1]):
-            return span
-    return sentences[-1] if sentences else None
+def _sentence_of(offset: int, sentences: Sequence[Span],
+                 starts: Sequence[int]) -> Span | None:
+    """The sentence holding ``offset`` (sentences in order, ``starts`` their starts), else
+    the last sentence."""
+    if not sentences:
+        return None
+    i = bisect_right(starts, offset) - 1
+    if i >= 0 and offset < sentences[i].end:
+        return sentences[i]
+    return sentences[-1]
 
 
 def _quote_speakers(text: str, framed: str, quotes: Sequence[QuoteSpan],
                     sentences: Sequence[Span], state: _ProseState) -> list[str | None]:
     """Speaker of each quote span: its own attribution, else the quote it continues."""
     found: list[str | None] = []
+    starts = [s.start for s in sentences]
     for q in quotes:
-        who = _attribution_near(framed, q, sentences)
+        who = _attribution_near(framed, q, sentences, starts)
         found.append(state.ctx.resolve(who) if who is not None else None)
     speakers: list[str | None] = []
     for i, q in enumerate(quotes):
@@ -258,15 +293,16 @@ def _quote_speakers(text: str, framed: str, quotes: Sequence[QuoteSpan],
     return speakers
 
 
-def _attribution_near(framed: str, q: QuoteSpan, sentences: Sequence[Span]) -> str | None:
+def _attribution_near(framed: str, q: QuoteSpan, sentences: Sequence[Span],
+                      starts: Sequence[int]) -> str | None:
     """An attribution in the same sentence as the quote: after it first, then before it."""
-    end_sentence = _sentence_of(max(q.end - 1, q.start), sentences)
+    end_sentence = _sentence_of(max(q.end - 1, q.start), sentences, starts)
     if q.closed and end_sentence is not None:
         after = framed[q.end:end_sentence.end]
         attribution = find_attribution(after)
         if attribution is not None and attribution.start <= 3:
             return attribution.who
-    start_sentence = _sentence_of(q.start, sentences)
+    start_sentence = _sentence_of(q.start, sentences, starts)
     if start_sentence is not None:
         before = framed[start_sentence.start:q.start]
         attribution = find_attribution(before)
