@@ -672,14 +672,10 @@ class Store:
 
     # ------------------------------------------------------------------- reparse
 
-    @_serialised
     def start_reparse(self, options: dict[str, Any]) -> int:
-        """Record a run of kind ``reparse`` (``briefwatch.reparse``); hold the writer lock."""
-        with self._transaction() as db:
-            run_id = reparse_data.start(db, options)
-        if self._writer is not None:
-            self._writer.set_run(run_id)
-        return run_id
+        """Record a run of kind ``reparse`` (``briefwatch.reparse``); hold the writer lock
+        (runs a dead process left ``running`` become ``interrupted``, as for any run)."""
+        return self.start_run([], options=options, kind=reparse_data.REPARSE_KIND)
 
     @_serialised
     def finish_reparse(self, run_id: int, *, status: str, counts: dict[str, int]) -> None:

@@ -164,16 +164,6 @@ def _version_filter(page_id: int | None, since: str | None) -> tuple[str, list[A
 # ---------------------------------------------------------------------- writes
 
 
-def start(db: Database, options: dict[str, Any]) -> int:
-    cursor = db.execute(
-        "INSERT INTO runs (started_at, status, sources, options, kind) "
-        "VALUES (?, 'running', '[]', ?, ?)",
-        [now_iso(), to_json(options), REPARSE_KIND],
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
-
-
 def finish(db: Database, run_id: int, status: str, counts: dict[str, int]) -> None:
     """Close a reparse run; its report is delivered by the command itself (reported_in)."""
     now = now_iso()
@@ -256,6 +246,8 @@ def report(db: Database, run_id: int) -> dict[str, Any]:
     """The report of reparse run ``run_id`` (shape: the module docstring)."""
     summary = run_summary(db, run_id)
     counts = dict.fromkeys(COUNT_KEYS, 0) | summary.counts
+    if summary.status == "interrupted":  # died before it counted: what it wrote
+        counts |= written_counts(db, run_id)
     versions = _versions_by_page(db, run_id)
     added = grouped_by_page(changes_where(db, "c.run_id = ?", [run_id]))
     superseded = grouped_by_page(changes_where(db, "c.superseded_run_id = ?", [run_id]))
@@ -274,6 +266,25 @@ def report(db: Database, run_id: int) -> dict[str, Any]:
         )
     ]
     return report_shape(summary_dict(summary, counts), pages, dry_run=False)
+
+
+def written_counts(db: Database, run_id: int) -> dict[str, int]:
+    """The counts a reparse run's rows give (pages and versions found identical leave no
+    row: those counts stay as stored)."""
+    counts: dict[str, int] = {}
+    for status, n in db.execute(
+            "SELECT status, count(*) FROM reparse_pages WHERE run_id = ? GROUP BY status",
+            [run_id]):
+        counts[status] = n
+    for outcome, n in db.execute(
+            "SELECT outcome, count(*) FROM reparse_versions WHERE run_id = ? "
+            "AND outcome != 'failed' GROUP BY outcome", [run_id]):
+        counts["versions_reparsed" if outcome == "reparsed" else outcome] = n
+    for key, column in (("changes_added", "run_id"), ("changes_superseded",
+                                                       "superseded_run_id")):
+        (counts[key],) = db.execute(
+            f"SELECT count(*) FROM changes WHERE {column} = ?", [run_id]).fetchone()
+    return counts
 
 
 def summary_dict(summary: Any, counts: dict[str, int]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import pytest
 from briefwatch.cli import EXAMPLES, main
 from briefwatch.model import Document, Statement, StatementKind
 from briefwatch.pipeline import PageResult, store_one
-from briefwatch.reparse import ReparseOptions, parse_since, reparse
+from briefwatch.reparse import ReparseOptions, parse_since, plan_page, reparse
 from briefwatch.sources import SourceItem
 from briefwatch.textnorm import sha256_hex
 from parsers import parse
@@ -414,3 +414,25 @@ def test_unknown_page_is_a_usage_error_and_records_nothing(db: Path) -> None:
     code, _ = cli("reparse", "--db", str(db), "--page", "https://nowhere.example/x")
     assert code == 2
     assert table_dump(db) == before
+
+
+def test_a_reparse_killed_midway_is_interrupted_and_the_next_one_completes(db: Path) -> None:
+    """A reparse whose process died (its run left ``running``, its lock gone) after it
+    rewrote some pages: the next reparse marks it interrupted and finishes the job."""
+    with Store(db) as store, store.writer_lock():
+        (page_id, key), (_, other) = store.reparse_selection(None, None)
+        dead = store.start_reparse(ReparseOptions().as_dict())
+        page, _seen = plan_page(store, page_id, key, ReparseOptions())
+        store.apply_reparse(dead, page)  # one page done, then the process "dies"
+    report = reparse_store(db)
+    assert [p["key"] for p in report["pages"]] == [other]  # what was left to do
+    with Store(db) as store:
+        status = store.db.execute("SELECT status FROM runs WHERE id = ?", [dead]).fetchone()
+        assert status == ("interrupted",)
+        dead_report = store.run_report(dead)
+    assert [p["key"] for p in dead_report["pages"]] == [key]
+    assert dead_report["run"]["status"] == "interrupted"
+    assert (dead_report["run"]["counts"]["reparsed"],
+            dead_report["run"]["counts"]["versions_reparsed"]) == (1, 1)
+    assert reparse_store(db)["pages"] == []
+    assert_whole(db)
