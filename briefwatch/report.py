@@ -30,7 +30,8 @@ from briefwatch.reportview import (
 
 Report = dict[str, Any]
 __all__ = ["STATUS_ORDER", "md_code", "md_escape", "prefect_table_rows", "render",
-           "render_json", "render_markdown", "render_text", "word_diff_line"]
+           "render_json", "render_markdown", "render_markdown_artifact", "render_text",
+           "word_diff_line"]
 CHANGE_MARK = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "reattributed": "@"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # what can start inline markup
 # what a GFM renderer (Prefect's UI uses marked, GitHub cmark-gfm) links without any markup:
@@ -212,6 +213,47 @@ def render_markdown(report: Report) -> str:
     if unchanged:
         lines.extend(["", f"_{unchanged} unchanged page(s) not shown._"])
     return "\n".join(lines) + "\n"
+
+
+# The Prefect Markdown artifact is for reading in the UI: a statement is clipped to this many
+# characters and the whole artifact cut at a page boundary near this size (a 5 MB statement
+# made a 12 MB artifact Prefect's event stream refused); the store keeps everything, and
+# `briefwatch report --run N` prints it whole.
+ARTIFACT_MAX_CHARS = 1_000_000
+ARTIFACT_MAX_TEXT = 2_000
+
+
+def render_markdown_artifact(report: Report, *, max_chars: int = ARTIFACT_MAX_CHARS,
+                             max_text: int = ARTIFACT_MAX_TEXT) -> str:
+    """:func:`render_markdown` for a Prefect artifact: statements longer than ``max_text``
+    clipped (saying so), the text cut at the last page boundary under ``max_chars`` with a
+    line naming the command that prints the whole report."""
+    clipped = {**report, "pages": [_clipped_page(p, max_text) for p in report["pages"]]}
+    text = render_markdown(clipped)
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n\n## ", 0, max(0, max_chars - 200))
+    cut = cut if cut > 0 else text.rfind("\n", 0, max(0, max_chars - 200))
+    shown = text[:cut].count("\n## ")
+    total = text.count("\n## ")
+    return (text[:max(cut, 0)] + f"\n\n_Report cut here for the artifact: {shown} of {total} "
+            f"pages shown. The whole report: `briefwatch report --run {report['run']['id']}`._\n")
+
+
+def _clip(text: Any, limit: int) -> Any:
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [{len(text) - limit:,} more characters]"
+
+
+def _clipped_page(page: dict[str, Any], limit: int) -> dict[str, Any]:
+    changes = page.get("changes")
+    if not changes:
+        return page
+    return {**page, "changes": [
+        {**c, "old": _clip(c.get("old"), limit), "new": _clip(c.get("new"), limit),
+         "words": [[op, _clip(t, limit)] for op, t in (c.get("words") or [])] or c.get("words")}
+        for c in changes]}
 
 
 def markdown_page(page: dict[str, Any]) -> list[str]:

@@ -40,7 +40,7 @@ from briefwatch.pipeline import (
     read_and_parse,
     store_results,
 )
-from briefwatch.report import prefect_table_rows, render_markdown
+from briefwatch.report import prefect_table_rows, render_markdown_artifact
 from briefwatch.sourceconfig import load_web_config, split_sources
 from briefwatch.sources import SourceItem, discover
 from flows.fetch_tasks import ingest_web
@@ -141,7 +141,7 @@ def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
     run = report["run"]
     create_markdown_artifact(
         key=keys[0],
-        markdown=render_markdown(report),
+        markdown=render_markdown_artifact(report),
         description=f"briefwatch change report, run {run['id']}",
     )
     rows = prefect_table_rows(report)  # page content escaped: Prefect shows cells as Markdown

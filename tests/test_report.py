@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from briefwatch.report import md_escape, render
+from briefwatch.report import md_escape, render, render_markdown_artifact
 
 REPORT: dict[str, Any] = {
     "run": {"id": 7, "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:01Z",
@@ -85,3 +85,34 @@ def test_md_escape(raw: str | None, escaped: str) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown format"):
         render(REPORT, "xml")
+
+
+def _big_report(pages: int, statement_chars: int) -> dict[str, Any]:
+    long = "The figure was 163. " * (statement_chars // 20)
+    page = REPORT["pages"][0]
+    return {**REPORT, "pages": [
+        {**page, "key": f"https://x.gov/{i}",
+         "changes": [{**page["changes"][2], "new": long},
+                     {**page["changes"][0], "words": [["equal", long], ["delete", "163"],
+                                                      ["insert", "170"]]}]}
+        for i in range(pages)]}
+
+
+def test_artifact_small_report_is_the_markdown_report() -> None:
+    assert render_markdown_artifact(REPORT) == render(REPORT, "markdown")
+
+
+def test_artifact_clips_long_statements_and_cuts_at_a_page() -> None:
+    report = _big_report(pages=400, statement_chars=50_000)
+    full = render(report, "markdown")
+    art = render_markdown_artifact(report, max_chars=200_000, max_text=2_000)
+    assert len(full) > 20_000_000 > len(art)
+    assert len(art) <= 200_000
+    assert "more characters" in art and "The figure was 163. " in art
+    assert art.endswith("`briefwatch report --run 7`._\n")
+    shown = art.count("\n## ")
+    assert 0 < shown < 400
+    assert f"{shown} of 400 pages shown" in art
+    # the cut falls between pages: the last page shown is whole (its numbers line is there)
+    last = art[art.rfind("\n## "):]
+    assert "163 → 170" in last
