@@ -166,7 +166,7 @@ def instrument() -> PhaseTimer:
     timer.wrap(flow_module, "store_results", "store pages")
     timer.wrap(Store, "run_report", "build report")
     for module in (flow_module, plain):
-        timer.wrap(module, "render_markdown", "render markdown")
+        timer.wrap(module, "render_markdown_artifact", "render markdown")
     timer.wrap(flow_module, "create_markdown_artifact", "upload artifacts")
     timer.wrap(flow_module, "create_table_artifact", "upload artifacts")
     return timer

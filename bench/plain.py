@@ -20,7 +20,7 @@ from typing import Any
 from prefect.logging.loggers import disable_run_logger
 
 from briefwatch.pipeline import IngestOptions, PageResult, read_and_parse
-from briefwatch.report import render_markdown
+from briefwatch.report import render_markdown_artifact
 from briefwatch.sources import SourceItem
 from flows import ingest as flow_module
 from store import Store
@@ -66,5 +66,5 @@ def run_plain(sources: list[str], db_path: str, chunk_size: int = 64) -> dict[st
             )
     finally:
         lock_store.close()
-    render_markdown(report)  # what publishing the artifacts costs besides Prefect's API calls
+    render_markdown_artifact(report)  # publishing the artifacts costs this besides API calls
     return report
