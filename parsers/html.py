@@ -159,6 +159,10 @@ def extract_html(text: str, *, base_url: str | None = None) -> Extracted:
     raw = _profile_blocks(doc, profile) if profile is not None else None
     if raw is None:
         raw = _heuristic_blocks(body, data)
+        if not _final_blocks(raw, head):
+            # the heuristic's pick was all text-form chrome (a banner's lines, each its own
+            # <div>, outscoring a short article): take the whole page, chrome removed
+            raw = _whole_page_blocks(data)
     blocks = _final_blocks(raw, head)
     if not blocks:
         raise ParseError("no main-content text found in the HTML")
@@ -344,6 +348,14 @@ def _heuristic_blocks(body: Any, data: bytes) -> list[RawBlock]:
         extract_blocks(find_main_content(fresh, clean=CleanOptions(class_hints=False)))
     )
     return retry if _text_len(retry) > _text_len(raw) else raw
+
+
+def _whole_page_blocks(data: bytes) -> list[RawBlock]:
+    body = _parse(data).find("body")
+    if body is None:  # pragma: no cover - the first parse had a body
+        return []
+    clean_tree(body)
+    return _link_filtered(extract_blocks([body]))
 
 
 def _link_filtered(blocks: list[RawBlock]) -> list[RawBlock]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import html as html_lib
 import random
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -526,6 +527,15 @@ def html_page(draw: st.DrawFn) -> str:
 
 # --------------------------------------------------------------------------- chrome pages
 
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_controls(text: str) -> str:
+    """Without C0 controls: a page with more than a few is refused as binary, which would
+    make "no chrome in any statement" true of a page that has none."""
+    return _CONTROLS.sub("", text)
+
+
 # a paragraph a page has once (adjacent copies of a paragraph are dropped as caption repeats)
 unique_paragraph = st.builds(
     lambda name, words: f"{name.title()} reported that the {' '.join(words)} had resumed.",
@@ -580,7 +590,7 @@ def chrome_html_page(draw: st.DrawFn) -> ChromePage:
             outer.insert(draw(st.integers(0, len(outer))), piece)
     split = draw(st.integers(0, len(outer)))
     body = "".join(outer[:split]) + before + "".join(inner) + after + "".join(outer[split:])
-    page = f"<!DOCTYPE html><html>{draw(head())}<body>{body}</body></html>"
+    page = _no_controls(f"<!DOCTYPE html><html>{draw(head())}<body>{body}</body></html>")
     data = page.encode("utf-8", "replace")  # lone surrogates: "?" (the banner stays intact)
     location = draw(st.sampled_from(LOCATIONS))
     return ChromePage(ParseInput(data, location, ParseOptions(format="html")),
@@ -604,7 +614,7 @@ def chrome_text_page(draw: st.DrawFn) -> ChromePage:
     text = "\n\n".join(body) + "\n"
     if markdown:
         text = f"---\ntitle: {draw(plain_sentence)!r}\n---\n\n{text}"
-    data = text.encode("utf-8", "replace")
+    data = _no_controls(text).encode("utf-8", "replace")
     fmt: Format = "markdown" if markdown else "text"
     location = "page.md" if markdown else "page.txt"
     return ChromePage(ParseInput(data, location, ParseOptions(format=fmt)),

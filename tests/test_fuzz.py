@@ -131,8 +131,16 @@ def test_parse_mutated_real_pages(case: fi.ParseInput) -> None:
     fc.check_parse(case)
 
 
+# the text-form banner, one <div> per line, outscored a short article in <main>: the
+# heuristic picked the banner, which was then dropped, and the page had no statements
+BANNER_DIVS = ("<html><body><main><p>Alpha reported that the port had resumed. Troops very "
+               "No. 5...</p></main>" + "".join(f"<div>{line}</div>" for line in fi.BANNER_LINES)
+               + "</body></html>")
+
+
 @ci()
 @given(fi.chrome_html_page())
+@example(fi.ChromePage(P(BANNER_DIVS.encode(), "page.html"), 12))
 def test_chrome_in_html_is_never_a_statement(page: fi.ChromePage) -> None:
     fc.check_chrome(page)
 
