@@ -54,7 +54,8 @@ from sqlite_utils import Database
 
 from briefwatch.model import Change, Document
 from store.change_data import changes_where
-from store.report_data import page_significance, run_summary
+from store.records import RunSummary
+from store.report_data import page_significance, run_fields, run_summary
 from store.rows import Row, from_json, now_iso, to_json, version_row
 
 REPARSE_KIND = "reparse"
@@ -287,18 +288,8 @@ def written_counts(db: Database, run_id: int) -> dict[str, int]:
     return counts
 
 
-def summary_dict(summary: Any, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "id": summary.id,
-        "kind": REPARSE_KIND,
-        "started_at": summary.started_at,
-        "finished_at": summary.finished_at,
-        "flow_run_id": summary.flow_run_id,
-        "counts": counts,
-        "status": summary.status,
-        "sources": list(summary.sources),
-        "options": summary.options,
-    }
+def summary_dict(summary: RunSummary, counts: dict[str, int]) -> dict[str, Any]:
+    return {"id": summary.id, "kind": REPARSE_KIND, **run_fields(summary, counts)}
 
 
 def report_shape(run: dict[str, Any], pages: list[dict[str, Any]], *,

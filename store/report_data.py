@@ -146,18 +146,25 @@ def run_report(db: Database, run_id: int) -> dict[str, Any]:
                               p["carried_from_runs"]))
     return {
         "run": {
-            "id": summary.id,
-            "started_at": summary.started_at,
-            "finished_at": summary.finished_at,
-            "flow_run_id": summary.flow_run_id,
-            "counts": counts,
-            "status": summary.status,
-            "sources": list(summary.sources),
-            "options": summary.options,
+            **run_fields(summary, counts),
             "own_counts": summary.counts,
             "carried_over": carried_summary(pages, carried),
         },
         "pages": pages,
+    }
+
+
+def run_fields(summary: RunSummary, counts: dict[str, int]) -> dict[str, Any]:
+    """The ``run`` object's fields every report kind shares (ingest and reparse)."""
+    return {
+        "id": summary.id,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
+        "flow_run_id": summary.flow_run_id,
+        "counts": counts,
+        "status": summary.status,
+        "sources": list(summary.sources),
+        "options": summary.options,
     }
 
 
