@@ -81,7 +81,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ingest.add_argument("--quiet", action="store_true", help="print only the counts line")
     ingest.add_argument("--chunk-size", type=int, default=64, metavar="N",
                         help="pages per Prefect task (default: 64)")
-    ingest.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+    ingest.add_argument("--wait", "--lock-wait", dest="wait", type=_seconds, default=0.0,
+                        metavar="SECONDS",
                         help="if another run holds the store, wait up to SECONDS for it "
                              "(saying so on stderr) instead of stopping at once with exit "
                              "status 3 (default: 0, do not wait)")

@@ -24,7 +24,8 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                                          "partial versions, orphan rows, dead runs")
     add_db(check)
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+    check.add_argument("--wait", "--lock-wait", dest="wait", type=float, default=0.0,
+                       metavar="SECONDS",
                        help="wait up to SECONDS for a run that holds the store (default: 0)")
     return {"check": cmd_check}
 

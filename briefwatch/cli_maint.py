@@ -28,7 +28,8 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                              "its age (default: keep)")
     vacuum.add_argument("--dry-run", action="store_true",
                         help="say what would be dropped; write nothing")
-    vacuum.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
+    vacuum.add_argument("--wait", "--lock-wait", dest="lock_wait", type=float, default=0.0,
+                        metavar="SECONDS",
                         help="wait this long for a store another run holds (default: 0, "
                              "refuse at once with exit status 3)")
     vacuum.add_argument("--format", choices=("text", "json"), default="text")

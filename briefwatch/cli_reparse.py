@@ -36,7 +36,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     reparse.add_argument("--dry-run", action="store_true",
                          help="parse and report what would change; write nothing")
     reparse.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    reparse.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
+    reparse.add_argument("--wait", "--lock-wait", dest="lock_wait", type=float, default=0.0,
+                         metavar="SECONDS",
                          help="wait this long for a store another run holds (default: 0)")
     add_output(reparse)
     return {"reparse": cmd_reparse}

@@ -237,7 +237,10 @@ def cmd_feed(args: argparse.Namespace) -> int:
     db = args.db or default_db()
     store = open_store(db, create=False)
     try:
-        reports = [store.run_report(run.id) for run in store.runs(limit=args.runs)]
+        # ingest runs only: a reparse run's report lists re-read versions, not changes
+        # pages went through (those are in the feed already, by the runs that found them)
+        reports = [store.run_report(run.id)
+                   for run in store.runs(limit=args.runs, kind="ingest")]
     finally:
         store.close()
     options = FeedOptions(

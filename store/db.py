@@ -243,10 +243,12 @@ class Store:
         return report_data.run_summary(self.db, report_data.resolve_run(self.db, run))
 
     @_serialised
-    def runs(self, limit: int = 50) -> list[RunSummary]:
-        """The most recent runs, newest first."""
-        sql = "SELECT id FROM runs ORDER BY id DESC LIMIT ?"
-        ids = [r[0] for r in self.db.execute(sql, [limit])]
+    def runs(self, limit: int = 50, *, kind: str | None = None) -> list[RunSummary]:
+        """The most recent runs (of ``kind``, e.g. "ingest", when given), newest first."""
+        where = "" if kind is None else "WHERE kind = ? "
+        params: list[Any] = [] if kind is None else [kind]
+        sql = f"SELECT id FROM runs {where}ORDER BY id DESC LIMIT ?"
+        ids = [r[0] for r in self.db.execute(sql, [*params, limit])]
         return [report_data.run_summary(self.db, run_id) for run_id in ids]
 
     # --------------------------------------------------------------------- reads

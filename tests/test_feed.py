@@ -122,3 +122,22 @@ def test_entry_ids_are_stable(page: dict[str, Any], expected_suffix: str) -> Non
     assert entry_id(page, 9) == uuid.uuid5(uuid.NAMESPACE_URL,
                                            f"https://{expected_suffix}").urn
     assert feed_id_for("/a/b.db") == feed_id_for("/a/b.db") != feed_id_for("/a/c.db")
+
+
+def test_feed_counts_ingest_runs_only(demo_db_copy: Path, tmp_path: Path) -> None:
+    """A reparse run (here started with the --wait spelling of the lock option) takes no
+    slot of ``feed --runs N``: the feed of the last run is still the edited capture's."""
+    from briefwatch.cli import main
+
+    db = str(demo_db_copy)
+    assert main(["reparse", "--db", db, "--wait", "1", "--format", "json",
+                 "-o", str(tmp_path / "reparse.json")]) == 0
+    with Store(demo_db_copy, create=False) as store:
+        assert [r.id for r in store.runs()] == [3, 2, 1]
+        assert [r.id for r in store.runs(kind="ingest")] == [2, 1]
+        assert [r.id for r in store.runs(1, kind="reparse")] == [3]
+    out = tmp_path / "feed.xml"
+    assert main(["feed", "--db", db, "--runs", "1", "-o", str(out)]) == 0
+    entries = ET.fromstring(out.read_bytes()).findall("a:entry", NS)
+    assert [e.findtext("a:title", namespaces=NS).split(":")[0] for e in entries] == [
+        "Changed"] * 3
