@@ -21,7 +21,7 @@ from briefwatch.errors import BriefwatchError
 from briefwatch.model import Document, Statement
 from briefwatch.sources import SourceItem, read_page
 from briefwatch.textnorm import sha256_hex
-from parsers import ParseOptions, parse
+from parsers import ParseContext, ParseOptions, parse
 from store import Store, StoredVersion
 from store.blobs import Compression, compress
 from store.rows import STATEMENT_FIELDS, restore_statement
@@ -66,6 +66,9 @@ class PageResult:
     unchanged_bytes: bool = False  # bytes equal to last time: not parsed at all
     error: str | None = None
     compressed_raw: tuple[str, bytes] | None = None  # (compression, data) of a parsed page
+    # what the parser was told besides the bytes, kept with the version (web pages; a file
+    # is parsed by its location alone)
+    context: ParseContext | None = None
 
 
 def read_and_parse(
@@ -168,7 +171,9 @@ def store_one(store: Store, run_id: int, result: PageResult) -> str:
         diff = diff_documents(previous.document, doc)
     outcome = store.record_page(run_id, location=item.location, source_root=item.source_root,
                                 raw=result.raw, raw_hash=result.raw_hash, doc=doc, diff=diff,
-                                previous=previous, compressed_raw=result.compressed_raw)
+                                previous=previous, compressed_raw=result.compressed_raw,
+                                parse_context=None if result.context is None
+                                else result.context.as_dict())
     return outcome.status
 
 

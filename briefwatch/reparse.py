@@ -28,7 +28,7 @@ from briefwatch.diff import diff_documents
 from briefwatch.errors import BriefwatchError, StoreError
 from briefwatch.model import Change, ChangeType, Document
 from briefwatch.reportview import change_to_dict
-from parsers import DEFAULT_MAX_BYTES, Format, ParseOptions, parse
+from parsers import DEFAULT_MAX_BYTES, Format, ParseContext, parse
 from store import Store
 from store.reparse_data import (
     COUNT_KEYS,
@@ -46,7 +46,8 @@ _PARSER_SOURCES = ("parsers", "briefwatch/model.py", "briefwatch/textnorm.py")
 _PARSE_ERRORS = (BriefwatchError, RecursionError, MemoryError, ValueError, UnicodeError)
 _CHANGE_TYPES = tuple(t.value for t in ChangeType)
 
-__all__ = ["ReparseOptions", "parse_since", "parser_fingerprint", "plan_page", "reparse"]
+__all__ = ["ReparseOptions", "parse_context", "parse_since", "parser_fingerprint", "plan_page",
+           "reparse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +254,23 @@ def plan_page(store: Store, page_id: int, key: str,
 
 
 def _parse(raw: bytes, version: dict[str, Any], max_bytes: int) -> Document:
-    """Parse as the ingest did: files by their name (and bytes); pages fetched from the web
-    with the format they were parsed as (the ingest took it from the Content-Type)."""
+    """Parse as the ingest did (see :func:`parse_context`)."""
+    context = parse_context(version)
+    return parse(raw, location=context.location, options=context.options(max_bytes))
+
+
+def parse_context(version: dict[str, Any]) -> ParseContext:
+    """What the ingest told the parser about a version's bytes: as stored with the version
+    (a web page: final URL, Content-Type format and charset); otherwise (a file, or a version
+    stored before the store kept it) its location, and for a web page the format it was
+    parsed as (the ingest took it from the Content-Type) — a charset given only in the HTTP
+    header is not known then."""
+    if version.get("parse_context"):
+        return ParseContext.from_dict(version["parse_context"])
     location: str = version["location"]
     web = location.startswith(("http://", "https://"))
     fmt: Format | None = version["format"] if web else None
-    return parse(raw, location=location, options=ParseOptions(max_bytes=max_bytes, format=fmt))
+    return ParseContext(location, format=fmt)
 
 
 def _reason(exc: BaseException) -> str:

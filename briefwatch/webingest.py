@@ -6,7 +6,8 @@
   host, so consecutive requests go to different hosts.
 - :func:`parse_fetched`: parse the pages that came back with a body (bytes equal to the last
   stored ones are not parsed: ``unchanged_bytes``), as :mod:`briefwatch.pipeline` does for
-  files; the Content-Type chooses the parser and the declared charset is passed on.
+  files; the Content-Type chooses the parser and the declared charset is passed on (and
+  kept with the version, with the final URL, for ``briefwatch reparse``).
 - :func:`store_fetched`: one page's fetch outcome into the store — parsed pages as for files
   (new / changed / unchanged, and the page's ETag / Last-Modified kept for the next
   conditional GET), a 304 as unchanged without a parse, 404/410 as gone, a block page as
@@ -29,7 +30,7 @@ from briefwatch.politeness import host_of
 from briefwatch.sourceconfig import SourceSpec, WebConfig
 from briefwatch.sources import SourceItem
 from briefwatch.textnorm import sha256_hex
-from parsers import Format, ParseOptions, parse
+from parsers import Format, ParseContext, parse
 from store import Store, WebState
 from store.blobs import compress
 
@@ -154,18 +155,20 @@ def _parse_one(item: WebItem, fetched: Fetched, known_hashes: Mapping[str, str],
     raw_hash = sha256_hex(raw)
     if known_hashes.get(item.url) == raw_hash:
         return PageResult(source, raw_hash=raw_hash, unchanged_bytes=True)
-    parse_options = ParseOptions(max_bytes=options.max_bytes, format=_format(fetched),
-                                 declared_encoding=fetched.charset)
+    # parsed at its final URL: a page without a canonical URL is keyed by where it is
+    context = ParseContext(fetched.final_url, format=_format(fetched),
+                           declared_encoding=fetched.charset)
     try:
-        # parsed at its final URL: a page without a canonical URL is keyed by where it is
-        document = parse(raw, location=fetched.final_url, options=parse_options)
+        document = parse(raw, location=context.location,
+                         options=context.options(options.max_bytes))
     except BriefwatchError as exc:
         return PageResult(source, raw=raw, raw_hash=raw_hash, error=str(exc))
     except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
         return PageResult(source, raw=raw, raw_hash=raw_hash,
                           error=f"cannot parse: {type(exc).__name__}: {exc}"[:500])
     return PageResult(source, raw=raw, raw_hash=raw_hash, document=document,
-                      compressed_raw=(options.compression, compress(raw, options.compression)))
+                      compressed_raw=(options.compression, compress(raw, options.compression)),
+                      context=context)
 
 
 _FORMATS: dict[str, Format] = {"html": "html", "text": "text", "markdown": "markdown"}

@@ -7,9 +7,9 @@ boilerplate, and splits the body into attributed statements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from briefwatch.errors import ParseError
 from briefwatch.model import (
@@ -42,7 +42,10 @@ _EXTENSIONS: dict[str, Format] = {
     ".text": "text",
 }
 
-__all__ = ["DEFAULT_MAX_BYTES", "ParseOptions", "detect_format", "parse", "parse_extracted"]
+__all__ = [
+    "DEFAULT_MAX_BYTES", "ParseContext", "ParseOptions", "detect_format", "parse",
+    "parse_extracted",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,38 @@ class ParseOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     format: Format | None = None  # None: from the location's extension, else sniffed
     declared_encoding: str | None = None  # e.g. from an HTTP Content-Type header
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parse is told about a page's bytes besides the bytes: where they were read
+    (a fetched page's final URL: relative canonical URLs, the site profile and the page
+    kind depend on it), and the format and charset its HTTP Content-Type declared. The
+    store keeps it with each version fetched from the web, so a re-parse reads the bytes
+    as the ingest did."""
+
+    location: str
+    format: Format | None = None
+    declared_encoding: str | None = None
+
+    def options(self, max_bytes: int = DEFAULT_MAX_BYTES) -> ParseOptions:
+        return ParseOptions(max_bytes=max_bytes, format=self.format,
+                            declared_encoding=self.declared_encoding)
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-able, without the fields that are not set."""
+        fields = {"location": self.location, "format": self.format,
+                  "declared_encoding": self.declared_encoding}
+        return {name: value for name, value in fields.items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParseContext:
+        """The inverse of :meth:`as_dict` (an unknown format is sniffed, as when absent)."""
+        fmt = data.get("format")
+        declared = data.get("declared_encoding")
+        return cls(location=str(data["location"]),
+                   format=fmt if fmt in get_args(Format) else None,
+                   declared_encoding=declared if isinstance(declared, str) else None)
 
 
 def detect_format(location: str, head: bytes) -> Format:

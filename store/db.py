@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from itertools import chain, islice
@@ -415,6 +415,7 @@ class Store:
         diff: PageDiff | None,
         previous: StoredVersion | None,
         compressed_raw: tuple[str, bytes] | None = None,
+        parse_context: Mapping[str, str] | None = None,
     ) -> PageOutcome:
         """Store a parsed page in one transaction (a new version only if its content changed).
 
@@ -422,6 +423,8 @@ class Store:
         was computed against); a stale one raises StoreError and nothing is written.
         ``compressed_raw``, optional: ``raw`` already compressed, as ``(compression, data)``
         (the ingest flow's parse workers do it); used when it is this store's compression.
+        ``parse_context``, optional: what the parser was told besides the bytes
+        (``parsers.ParseContext.as_dict()``), kept with a new version for re-parsing.
         """
         content_hash = doc.content_hash()
         with self._transaction() as db:
@@ -451,6 +454,7 @@ class Store:
                     raw_hash=raw_hash,
                     location=location,
                     compressed_raw=compressed_raw,
+                    parse_context=parse_context,
                 )
                 if current is not None and diff is not None:
                     _write_changes(db, diff, run_id, page_id, current["id"], version_id)
@@ -500,6 +504,7 @@ class Store:
         raw_hash: str,
         location: str,
         compressed_raw: tuple[str, bytes] | None,
+        parse_context: Mapping[str, str] | None = None,
     ) -> int:
         self._write_blob(db, raw_hash, raw, compressed_raw)
         row = version_row(
@@ -511,6 +516,7 @@ class Store:
             content_hash=content_hash,
             raw_hash=raw_hash,
             location=location,
+            parse_context=parse_context,
         )
         version_id = _insert(db, "versions", row)
         pairs = [(stmt, stmt.sid) for stmt in doc.statements]

@@ -132,12 +132,13 @@ def selected_pages(db: Database, page_id: int | None, since: str | None) -> list
 
 def page_versions(db: Database, page_id: int) -> list[Row]:
     """A page's versions, oldest first: id, number, created_at, location, format,
-    content_hash."""
-    return list(db.query(
-        "SELECT id, number, created_at, location, format, content_hash FROM versions "
-        "WHERE page_id = ? ORDER BY number",
+    content_hash, parse_context (a dict, or None: see schema ``m010_version_parse_context``)."""
+    rows = db.query(
+        "SELECT id, number, created_at, location, format, content_hash, parse_context "
+        "FROM versions WHERE page_id = ? ORDER BY number",
         [page_id],
-    ))
+    )
+    return [row | {"parse_context": from_json(row["parse_context"])} for row in rows]
 
 
 def pair_changes(db: Database, from_version_id: int, to_version_id: int) -> list[Row]:

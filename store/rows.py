@@ -37,6 +37,7 @@ def version_row(
     content_hash: str,
     raw_hash: str,
     location: str,
+    parse_context: Mapping[str, str] | None = None,
 ) -> Row:
     return {
         "page_id": page_id,
@@ -56,6 +57,7 @@ def version_row(
         "headings": to_json(list(doc.headings)),
         "statement_count": len(doc.statements),
         "extra": to_json(doc.extra) if doc.extra else None,
+        "parse_context": to_json(dict(parse_context)) if parse_context else None,
     }
 
 

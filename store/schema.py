@@ -466,6 +466,17 @@ def m009_blob_retention(db: Database) -> None:
     db.table("blobs").add_column("dropped_at", str)
 
 
+@MIGRATIONS()
+def m010_version_parse_context(db: Database) -> None:
+    """``versions.parse_context``: what the parser was told about the version's raw bytes
+    besides the bytes (``parsers.ParseContext`` as a JSON object: the final URL after
+    redirects, the format and the charset of the HTTP Content-Type), so a re-parse reads
+    them as the ingest did. A column of its own, not ``versions.extra``: that one is parse
+    output (``Document.extra``), compared and rewritten by a reparse. NULL: a file (parsed
+    by its location alone), or a version stored before this migration."""
+    db.table("versions").add_column("parse_context", str)
+
+
 def known_migrations() -> frozenset[str]:
     """Names of every migration this code knows (all are pending on an empty database)."""
     return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))
