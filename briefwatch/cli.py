@@ -178,17 +178,15 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
     from flows.ingest import ingest
 
     bar = progress.TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
-    previous = progress.install(bar)
-    previous_notice = progress.install_notice(_print_notice)  # "... waits up to N s for it"
-    previous_deliverer = delivery.install(
-        None if deliver is None else _after_progress(bar, deliver))
     try:
-        report: dict[str, Any] = ingest(sources=sources, db_path=db, chunk_size=chunk_size,
-                                        config=config, lock_wait=wait)
+        with progress.progress_hook.installed(bar), \
+                progress.notice_hook.installed(_print_notice), \
+                delivery.deliverer_hook.installed(
+                    None if deliver is None else _after_progress(bar, deliver)):
+            report: dict[str, Any] = ingest(sources=sources, db_path=db,
+                                            chunk_size=chunk_size, config=config,
+                                            lock_wait=wait)
     finally:
-        delivery.install(previous_deliverer)
-        progress.install_notice(previous_notice)
-        progress.install(previous)
         if bar is not None:
             bar.close()
     return report

@@ -12,27 +12,24 @@ sees those changes again, flagged by ``carried_from_runs``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from briefwatch.hooks import Hook
+
 Deliverer = Callable[[dict[str, Any]], None]
-_deliverer: Deliverer | None = None
-_lock = threading.Lock()
+deliverer_hook: Hook[Deliverer] = Hook()
 
 
 def install(deliverer: Deliverer | None) -> Deliverer | None:
     """Hand reports to ``deliverer`` (None: nobody); returns the one it replaces."""
-    global _deliverer
-    with _lock:
-        previous, _deliverer = _deliverer, deliverer
-    return previous
+    return deliverer_hook.install(deliverer)
 
 
 def deliver(report: dict[str, Any]) -> bool:
     """Give ``report`` to the installed deliverer (its errors propagate: the run is then
     not marked reported); whether one was installed."""
-    deliverer = _deliverer
+    deliverer = deliverer_hook.current
     if deliverer is None:
         return False
     deliverer(report)

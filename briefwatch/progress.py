@@ -14,44 +14,38 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
 
+from briefwatch.hooks import Hook
+
 Sink = Callable[[str, int, int], None]
 NoticeSink = Callable[[str], None]
-_sink: Sink | None = None
-_notice_sink: NoticeSink | None = None
-_lock = threading.Lock()
+progress_hook: Hook[Sink] = Hook()
+notice_hook: Hook[NoticeSink] = Hook()
 
 
 def install(sink: Sink | None) -> Sink | None:
     """Send progress to ``sink`` (None: nowhere); returns the sink it replaces."""
-    global _sink
-    with _lock:
-        previous, _sink = _sink, sink
-    return previous
+    return progress_hook.install(sink)
 
 
 def report(stage: str, done: int, total: int) -> None:
     """``done`` of ``total`` items of ``stage`` (e.g. "fetch", "read") are through."""
-    sink = _sink
+    sink = progress_hook.current
     if sink is not None:
         sink(stage, done, total)
 
 
 def install_notice(sink: NoticeSink | None) -> NoticeSink | None:
     """Send notices to ``sink`` (None: nowhere); returns the sink it replaces."""
-    global _notice_sink
-    with _lock:
-        previous, _notice_sink = _notice_sink, sink
-    return previous
+    return notice_hook.install(sink)
 
 
 def notice(message: str) -> bool:
     """Tell whoever watches ``message``; whether a sink took it (False: none installed)."""
-    sink = _notice_sink
+    sink = notice_hook.current
     if sink is None:
         return False
     sink(message)
