@@ -21,7 +21,7 @@ from briefwatch.errors import BriefwatchError
 from briefwatch.model import Document, Statement
 from briefwatch.sources import SourceItem, read_page
 from briefwatch.textnorm import sha256_hex
-from parsers import ParseContext, ParseOptions, parse
+from parsers import ParseContext, parse
 from store import Store, StoredVersion
 from store.blobs import Compression, compress
 from store.rows import STATEMENT_FIELDS, restore_statement
@@ -75,9 +75,7 @@ def read_and_parse(
     items: Sequence[SourceItem], known_hashes: Mapping[str, str], options: IngestOptions
 ) -> list[PageResult]:
     """Read and parse a chunk of pages. Never raises for a bad page: the error is in the result."""
-    parse_options = ParseOptions(max_bytes=options.max_bytes)
-    return [_read_and_parse_one(item, known_hashes, parse_options, options.compression)
-            for item in items]
+    return [_read_and_parse_one(item, known_hashes, options) for item in items]
 
 
 class ParsePool:
@@ -122,25 +120,41 @@ class ParsePool:
 
 
 def _read_and_parse_one(
-    item: SourceItem, known_hashes: Mapping[str, str], parse_options: ParseOptions,
-    compression: Compression,
+    item: SourceItem, known_hashes: Mapping[str, str], options: IngestOptions
 ) -> PageResult:
     try:
-        raw = read_page(item, parse_options.max_bytes)
+        raw = read_page(item, options.max_bytes)
     except BriefwatchError as exc:
         return PageResult(item, error=str(exc))
+    return parse_page(item, raw, known_hashes, options)
+
+
+# what parsing a hostile page can raise besides ParseError (lxml's ValueError on characters
+# XML cannot hold, a RecursionError, ...): each fails that page, never the run
+PARSE_FAILURES = (BriefwatchError, RecursionError, MemoryError, ValueError, UnicodeError)
+
+
+def parse_page(
+    item: SourceItem, raw: bytes, known_hashes: Mapping[str, str], options: IngestOptions,
+    context: ParseContext | None = None,
+) -> PageResult:
+    """Parse one page's bytes (read from disk or fetched): unchanged when they hash as last
+    time; else the document, or the reason it could not be parsed. ``context``: what the
+    parser is told besides the bytes (default: the item's location alone); it is kept with
+    the version when given."""
     raw_hash = sha256_hex(raw)
     if known_hashes.get(item.location) == raw_hash:
         return PageResult(item, raw_hash=raw_hash, unchanged_bytes=True)
+    told = context or ParseContext(item.location)
     try:
-        document = parse(raw, location=item.location, options=parse_options)
-    except BriefwatchError as exc:
-        return PageResult(item, raw=raw, raw_hash=raw_hash, error=str(exc))
-    except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
-        return PageResult(item, raw=raw, raw_hash=raw_hash,
-                          error=f"cannot parse: {type(exc).__name__}: {exc}"[:500])
+        document = parse(raw, location=told.location, options=told.options(options.max_bytes))
+    except PARSE_FAILURES as exc:
+        reason = (str(exc) if isinstance(exc, BriefwatchError)
+                  else f"cannot parse: {type(exc).__name__}: {exc}"[:500])
+        return PageResult(item, raw=raw, raw_hash=raw_hash, error=reason)
     return PageResult(item, raw=raw, raw_hash=raw_hash, document=document,
-                      compressed_raw=(compression, compress(raw, compression)))
+                      compressed_raw=(options.compression, compress(raw, options.compression)),
+                      context=context)
 
 
 def store_results(store: Store, run_id: int, results: Sequence[PageResult]) -> list[str]:

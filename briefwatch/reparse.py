@@ -27,6 +27,7 @@ from typing import Any
 from briefwatch.diff import diff_documents
 from briefwatch.errors import BriefwatchError, StoreError
 from briefwatch.model import Change, ChangeType, Document
+from briefwatch.pipeline import PARSE_FAILURES
 from briefwatch.reportview import change_to_dict
 from parsers import DEFAULT_MAX_BYTES, Format, ParseContext, parse
 from store import Store
@@ -43,7 +44,6 @@ from store.reparse_data import (
 _ROOT = Path(__file__).resolve().parents[1]
 # what decides a parse: the parsers, and the model's statement identity (match key, sid)
 _PARSER_SOURCES = ("parsers", "briefwatch/model.py", "briefwatch/textnorm.py")
-_PARSE_ERRORS = (BriefwatchError, RecursionError, MemoryError, ValueError, UnicodeError)
 _CHANGE_TYPES = tuple(t.value for t in ChangeType)
 
 __all__ = ["ReparseOptions", "parse_context", "parse_since", "parser_fingerprint", "plan_page",
@@ -232,7 +232,7 @@ def plan_page(store: Store, page_id: int, key: str,
             continue
         try:
             doc = replace(_parse(raw, version, options.max_bytes), key=key)
-        except _PARSE_ERRORS as exc:
+        except PARSE_FAILURES as exc:
             reason = f"version {version['number']} no longer parses: {_reason(exc)}"
             failed = _outcome(version, "failed", error=reason)
             return PageReparse(page_id, key, "failed", versions=(failed,), error=reason), \

@@ -23,16 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from briefwatch.discovery import Discovery, admitted, discover
-from briefwatch.errors import BriefwatchError
 from briefwatch.fetch import Fetched, Fetcher, FetchStatus, Validators
-from briefwatch.pipeline import IngestOptions, PageResult, store_one
+from briefwatch.pipeline import IngestOptions, PageResult, parse_page, store_one
 from briefwatch.politeness import host_of
 from briefwatch.sourceconfig import SourceSpec, WebConfig
 from briefwatch.sources import SourceItem
-from briefwatch.textnorm import sha256_hex
-from parsers import Format, ParseContext, parse
+from parsers import Format, ParseContext
 from store import Store, WebState
-from store.blobs import compress
 
 _STORED = frozenset({"new", "changed", "unchanged"})
 
@@ -150,25 +147,10 @@ def parse_fetched(pages: Sequence[tuple[WebItem, Fetched]], known_hashes: Mappin
 
 def _parse_one(item: WebItem, fetched: Fetched, known_hashes: Mapping[str, str],
                options: IngestOptions) -> PageResult:
-    source = item.source_item()
-    raw = fetched.body or b""
-    raw_hash = sha256_hex(raw)
-    if known_hashes.get(item.url) == raw_hash:
-        return PageResult(source, raw_hash=raw_hash, unchanged_bytes=True)
     # parsed at its final URL: a page without a canonical URL is keyed by where it is
     context = ParseContext(fetched.final_url, format=_format(fetched),
                            declared_encoding=fetched.charset)
-    try:
-        document = parse(raw, location=context.location,
-                         options=context.options(options.max_bytes))
-    except BriefwatchError as exc:
-        return PageResult(source, raw=raw, raw_hash=raw_hash, error=str(exc))
-    except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
-        return PageResult(source, raw=raw, raw_hash=raw_hash,
-                          error=f"cannot parse: {type(exc).__name__}: {exc}"[:500])
-    return PageResult(source, raw=raw, raw_hash=raw_hash, document=document,
-                      compressed_raw=(options.compression, compress(raw, options.compression)),
-                      context=context)
+    return parse_page(item.source_item(), fetched.body or b"", known_hashes, options, context)
 
 
 _FORMATS: dict[str, Format] = {"html": "html", "text": "text", "markdown": "markdown"}
