@@ -23,13 +23,13 @@ error (a misspelt ``timezone`` must not silently mean UTC).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefwatch.errors import BriefwatchError
+from briefwatch.tomlfile import read_toml
 
 DEFAULT_CONFIG = Path("deploy") / "briefwatch.toml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -94,13 +94,7 @@ _REQUIRED = ("name", "sources", "db", "cron")
 def load_config(path: str | Path) -> ServeConfig:
     """Read and check a deployments file; ConfigError naming the file and the problem."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_config(data, path)
+    return parse_config(read_toml(path, ConfigError), path)
 
 
 def parse_config(data: dict[str, Any], path: Path) -> ServeConfig:

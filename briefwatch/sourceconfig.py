@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from briefwatch.errors import SourceError
 from briefwatch.fetch import FetchOptions, UnsupportedURLError, check_url
+from briefwatch.tomlfile import read_toml
 from parsers._html_css import css_to_xpath
 
 SourceKind = Literal["urls", "feed", "sitemap", "index"]
@@ -104,13 +104,7 @@ def load_web_config(path: str | Path | None) -> WebConfig:
     if path is None:
         return WebConfig(fetch=_with_env_contact(FetchOptions()))
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SourceConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_web_config(data, str(path))
+    return parse_web_config(read_toml(path, SourceConfigError), str(path))
 
 
 def parse_web_config(data: dict[str, Any], where: str) -> WebConfig:
