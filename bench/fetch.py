@@ -9,7 +9,7 @@ limits; ``tests/webserver.py``) in a process of their own, each answering after
 ``--latency`` seconds, serving ``--pages`` distinct article pages in all, with ETags. Then
 measures, side by side:
 
-- ``fetcher``: :class:`briefwatch.fetch.Fetcher` over every page (pooled session,
+- ``fetcher``: :class:`briefwatch.web.fetch.Fetcher` over every page (pooled session,
   ``--concurrency`` requests in flight, ``--per-host`` per host, no per-host delay, robots.txt
   read), in pages/s and as a share of the ideal ``pages × latency / concurrency``;
 - ``sequential``: a plain ``requests.get`` loop over the first ``--sequential`` pages (what
@@ -46,8 +46,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 import requests  # noqa: E402
 from webserver import Site, html, page  # noqa: E402
 
-from briefwatch.fetch import Fetcher, FetchOptions, FetchStatus  # noqa: E402
-from briefwatch.webingest import WebItem, interleave_hosts  # noqa: E402
+from briefwatch.pipeline.web import WebItem, interleave_hosts  # noqa: E402
+from briefwatch.web.fetch import Fetcher, FetchOptions, FetchStatus  # noqa: E402
 
 WORDS = ("minister ambassador convoy ceasefire talks delegation harbour aid city council "
          "budget vote statement press briefing official spokesman region border").split()
@@ -148,7 +148,7 @@ def measure_sequential(urls: list[str]) -> float:
 
 def measure_ingest(urls: list[str], work: Path, config: Path) -> tuple[float, float,
                                                                        dict[str, Any]]:
-    from flows.ingest import ingest
+    from briefwatch.flows.ingest import ingest
 
     db = str(work / "bench.db")
     ingest(urls[:1], db_path=str(work / "warmup.db"), config=str(config),

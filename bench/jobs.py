@@ -117,7 +117,7 @@ def _report_summary(report: dict[str, Any]) -> dict[str, Any]:
 def watch_report_memory() -> dict[str, float]:
     """Make ``Store.run_report`` note the peak RSS reached before it builds a report (the
     parse and store phases of a run), so the report's own share of the peak shows."""
-    from store import Store
+    from briefwatch.store import Store
 
     marks: dict[str, float] = {}
     build_report = Store.run_report
@@ -159,8 +159,8 @@ class PhaseTimer:
 
 def instrument() -> PhaseTimer:
     from bench import plain
-    from flows import ingest as flow_module
-    from store import Store
+    from briefwatch.flows import ingest as flow_module
+    from briefwatch.store import Store
 
     timer = PhaseTimer()
     timer.wrap(flow_module, "store_results", "store pages")
@@ -182,7 +182,7 @@ def current_rss_mb() -> float:
 def flow_job(spec: Spec) -> Result:
     wall0 = time.perf_counter()
     from bench.plain import run_plain
-    from flows.ingest import ingest
+    from briefwatch.flows.ingest import ingest
 
     report_memory = watch_report_memory()
     timer = instrument()
@@ -207,7 +207,7 @@ def _flow_corpus(
     each through the flow and then without Prefect into a second store."""
     from bench.corpus import CorpusPage, SourcePage, edit_one_sentence
     from bench.plain import run_plain
-    from flows.ingest import ingest
+    from briefwatch.flows.ingest import ingest
 
     name, root = corpus["name"], corpus["root"]
     flow_db, plain_db = str(work / f"{name}-flow.db"), str(work / f"{name}-plain.db")

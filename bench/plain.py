@@ -1,10 +1,12 @@
 """The ingest flow's work without Prefect: the same task bodies, chunks and parallelism.
 
-``run_plain`` mirrors ``flows.ingest.ingest_flow`` step by step but calls each task's plain
+``run_plain`` mirrors ``briefwatch.flows.ingest.ingest_flow`` step by step but calls each task's
+plain
 function (``task.fn``, or the pipeline function it wraps) and parses the chunks on a
 ``concurrent.futures`` pool of the same kind, size and look-ahead as the flow (worker
 processes started with ``spawn``, as Prefect's ``ProcessPoolTaskRunner`` does, when
-``flows.ingest.uses_process_pool`` says so; threads otherwise). The difference between the
+``briefwatch.flows.ingest.uses_process_pool`` says so; threads otherwise). The difference between
+the
 flow's wall time and this one's, in the same process on the same pages, is what Prefect
 costs. Keep it in step with ``flows/ingest.py``.
 """
@@ -19,11 +21,11 @@ from typing import Any
 
 from prefect.logging.loggers import disable_run_logger
 
-from briefwatch.pipeline import IngestOptions, PageResult, read_and_parse
-from briefwatch.report import render_markdown_artifact
-from briefwatch.sources import SourceItem
-from flows import ingest as flow_module
-from store import Store
+from briefwatch.flows import ingest as flow_module
+from briefwatch.pipeline.sources import SourceItem
+from briefwatch.pipeline.steps import IngestOptions, PageResult, read_and_parse
+from briefwatch.report.base import render_markdown_artifact
+from briefwatch.store import Store
 
 
 def _executor(pages: int, options: IngestOptions) -> Executor:

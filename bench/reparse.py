@@ -9,7 +9,7 @@ as in a real scheduled run). Measured, each on a fresh store:
   one process, no Prefect) over all runs — the same work the reparse redoes, so the ratio
   compares like with like;
 - **ingest, flow**: ``briefwatch ingest`` (the Prefect flow, parse workers) over all runs;
-- **reparse**: ``briefwatch.reparse.reparse`` of the in-process store (every version; the
+- **reparse**: ``briefwatch.pipeline.reparse.reparse`` of the in-process store (every version; the
   parsers are today's, so nothing differs: the figure is the cost of checking), then a
   second time with the first version of every page stored as an older parser read it
   (a banner statement added), so each page is rewritten and its changes recomputed.
@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import GOVUK_DIR
-from briefwatch.pipeline import IngestOptions, read_and_parse, store_results
-from briefwatch.reparse import ReparseOptions, reparse
-from briefwatch.sources import discover
-from store import Store
+from briefwatch.pipeline.reparse import ReparseOptions, reparse
+from briefwatch.pipeline.sources import discover
+from briefwatch.pipeline.steps import IngestOptions, read_and_parse, store_results
+from briefwatch.store import Store
 
 
 def _layouts(pages: int) -> list[list[tuple[Path, str]]]:

@@ -7,7 +7,7 @@ ingested in rounds through the Prefect ``ingest`` flow: round r writes each page
 min(r, its last) into one directory, so every real edit becomes a stored version (pages
 whose later captures parse the same stay unchanged, as they would in production).
 
-Then, each on its own copy (taken with :func:`store.maintenance.backup`):
+Then, each on its own copy (taken with :func:`briefwatch.store.maintenance.backup`):
 
 - ``briefwatch vacuum`` (compaction only: the baseline),
 - ``briefwatch vacuum --drop-raw-older-than 0`` (every old version's raw bytes dropped,
@@ -51,7 +51,7 @@ def page_versions() -> dict[str, list[Path]]:
 
 
 def build(work: Path, rounds: int) -> tuple[Path, list[dict[str, Any]]]:
-    from flows.ingest import ingest
+    from briefwatch.flows.ingest import ingest
 
     pages_dir, db = work / "pages", work / "briefwatch.db"
     pages_dir.mkdir(parents=True)
@@ -70,8 +70,8 @@ def build(work: Path, rounds: int) -> tuple[Path, list[dict[str, Any]]]:
 
 
 def measure(db: Path, work: Path) -> dict[str, Any]:
-    from store import Store
-    from store.maintenance import RetentionPolicy, backup, vacuum
+    from briefwatch.store import Store
+    from briefwatch.store.maintenance import RetentionPolicy, backup, vacuum
 
     out: dict[str, Any] = {}
     variants = {"compact only": None,

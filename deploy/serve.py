@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from flows.serve import main
+from briefwatch.flows.serve import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:], default_config=Path(__file__).with_name("briefwatch.toml")))

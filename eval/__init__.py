@@ -18,5 +18,6 @@ Modules, one per evaluation:
 Ground truths are built independently of the parsers (lxml walks and regular expressions
 over the raw pages, the published diffs); :mod:`eval.mdtext` and :mod:`eval.turnmatch` hold
 the shared pieces. The product is exercised through its real ingest path
-(:mod:`eval.ingest`: ``briefwatch.pipeline`` into a temporary :class:`store.Store`).
+(:mod:`eval.ingest`: ``briefwatch.pipeline.steps`` into a temporary
+:class:`briefwatch.store.Store`).
 """

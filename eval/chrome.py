@@ -6,7 +6,7 @@ editor">`` other than its ``<aside>`` modules (share tools, "All News" button).
 
 (a) **Turns**: the ``<p>`` elements of the body whose text starts with an ALL-CAPS label and a
 colon, or ``Q`` and whitespace (:func:`eval.turnmatch.turn_label`); each must come out of
-:func:`parsers.parse`, in order, as a statement with that speaker
+:func:`briefwatch.parsers.parse`, in order, as a statement with that speaker
 (:func:`eval.turnmatch.match_turns`).
 
 (b) **Chrome**: every visible text node of the page *outside* the body — header, navigation,
@@ -34,10 +34,10 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from briefwatch.errors import ParseError
+from briefwatch.parsers import parse
 from briefwatch.textnorm import match_key
 from eval.common import EvalOptions, Figure, SectionResult, corpus, parallel_map, share
 from eval.turnmatch import Turn, TurnMiss, make_said, make_turn, match_turns
-from parsers import parse
 
 SECTION = "2"
 TITLE = "Government page chrome (whitehouse-2020-html)"

@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from briefwatch.errors import ParseError  # noqa: E402
-from parsers.html import extract_html  # noqa: E402
+from briefwatch.parsers.html import extract_html  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark"
 DEFAULT_SPEED_CORPUS = ROOT.parent / "shared" / "corpora" / "whitehouse-2020-html"

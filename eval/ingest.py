@@ -2,8 +2,9 @@
 
 Each version's bytes are written to the *same* file (so the page keeps its location and, when
 it declares no canonical URL, its key), then read, parsed, diffed and stored exactly as the
-ingest flow does: :func:`briefwatch.pipeline.read_and_parse` and
-:func:`briefwatch.pipeline.store_results` into a temporary :class:`store.Store`. The page's
+ingest flow does: :func:`briefwatch.pipeline.steps.read_and_parse` and
+:func:`briefwatch.pipeline.steps.store_results` into a temporary :class:`briefwatch.store.Store`.
+The page's
 entry of the run report (the JSON contract) is what an evaluation sees.
 """
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from briefwatch.pipeline import IngestOptions, read_and_parse, store_results
-from briefwatch.sources import SourceItem
-from store import Store
+from briefwatch.pipeline.sources import SourceItem
+from briefwatch.pipeline.steps import IngestOptions, read_and_parse, store_results
+from briefwatch.store import Store
 
 
 @dataclass(frozen=True, slots=True)

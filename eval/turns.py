@@ -4,7 +4,7 @@ Ground truth (independent of ``parsers/``): the Markdown body of each transcript
 cut off) is split into paragraphs at blank lines; a paragraph whose reader-visible text
 (:func:`eval.mdtext.visible_text`) starts with an ALL-CAPS label and a colon, or with ``Q``
 and whitespace, is a turn (:func:`eval.turnmatch.turn_label`). Each transcript is parsed with
-:func:`parsers.parse` and every turn must come out, in order, as a statement with that
+:func:`briefwatch.parsers.parse` and every turn must come out, in order, as a statement with that
 speaker (:func:`eval.turnmatch.match_turns`).
 
 Reported beside it, not in the goal: label lines that follow a Markdown hard line break
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from briefwatch.errors import ParseError
+from briefwatch.parsers import parse
 from eval.common import (
     EvalOptions,
     Figure,
@@ -35,7 +36,6 @@ from eval.common import (
 )
 from eval.mdtext import split_front_matter, visible_text
 from eval.turnmatch import Turn, TurnMiss, make_said, make_turn, match_turns
-from parsers import parse
 
 SECTION = "5"
 TITLE = "Speaker turns at scale (wh-briefings press-briefings snapshot)"

@@ -1,8 +1,8 @@
 """The web half of the ``ingest`` flow: discover → fetch → parse → store, as Prefect tasks.
 
 :func:`ingest_web` is called by the flow (under the store's writer lock, after the run's
-files). One :class:`~briefwatch.fetch.Fetcher` serves the whole run: its pooled session,
-its robots.txt cache and its :class:`~briefwatch.politeness.HostLimiter` are shared by every
+files). One :class:`~briefwatch.web.fetch.Fetcher` serves the whole run: its pooled session,
+its robots.txt cache and its :class:`~briefwatch.web.politeness.HostLimiter` are shared by every
 fetch task (tasks run on threads of the flow's process), so the per-host limits hold
 across tasks; its thread pool (``concurrency`` threads) is the overall limit across hosts.
 
@@ -30,12 +30,10 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.utilities.annotations import quote
 
-from briefwatch import progress
 from briefwatch.errors import BriefwatchError
-from briefwatch.fetch import Fetched, Fetcher, FetchStatus
-from briefwatch.pipeline import IngestOptions, PageResult
-from briefwatch.sourceconfig import WebConfig
-from briefwatch.webingest import (
+from briefwatch.pipeline import progress
+from briefwatch.pipeline.steps import IngestOptions, PageResult
+from briefwatch.pipeline.web import (
     WebItem,
     WebPlan,
     parse_fetched,
@@ -44,7 +42,9 @@ from briefwatch.webingest import (
     store_fetched,
     validators_for,
 )
-from store import Store, WebState
+from briefwatch.store import Store, WebState
+from briefwatch.web.config import WebConfig
+from briefwatch.web.fetch import Fetched, Fetcher, FetchStatus
 
 T = TypeVar("T")
 
@@ -151,7 +151,7 @@ def fetched_batches(items: Sequence[WebItem], states: dict[str, WebState],
 def ingest_web(db_path: str, run_id: int, store: Store, urls: list[str],
                config: WebConfig, options: IngestOptions) -> set[str]:
     """Read the run's web pages (URL arguments and ``config``'s sources, see
-    :func:`briefwatch.sourceconfig.load_web_config`) into the store; returns the locations
+    :func:`briefwatch.web.config.load_web_config`) into the store; returns the locations
     read. Call under the store's writer lock."""
     logger = get_run_logger()
     if not urls and not config.sources:

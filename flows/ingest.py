@@ -3,7 +3,7 @@
 Pages are batched into chunks (one task per chunk, not per page: Prefect costs milliseconds
 per task). Parse tasks run on the flow's thread pool, four at a time; a run with enough pages
 to pay for starting worker processes (``IngestOptions.process_pool_min_pages``) hands each
-chunk's CPU work to a :class:`~briefwatch.pipeline.ParsePool` of plain worker processes
+chunk's CPU work to a :class:`~briefwatch.pipeline.steps.ParsePool` of plain worker processes
 (parsing is CPU-bound Python: threads alone would share one core; Prefect's own
 ``ProcessPoolTaskRunner`` costs a tenth of a second per task in each worker, rebuilding
 settings and API clients). Parsing runs at most a few chunks ahead of the store, so memory
@@ -31,24 +31,24 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from briefwatch import delivery, progress
 from briefwatch.errors import StoreBusyError
-from briefwatch.pipeline import (
+from briefwatch.flows.fetch_tasks import ingest_web
+from briefwatch.flows.retention import raw_retention_task
+from briefwatch.flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
+from briefwatch.flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
+from briefwatch.flows.run_support import artifact_keys, store_writer_lock
+from briefwatch.pipeline import delivery, progress
+from briefwatch.pipeline.sources import SourceItem, discover
+from briefwatch.pipeline.steps import (
     IngestOptions,
     PageResult,
     ParsePool,
     read_and_parse,
     store_results,
 )
-from briefwatch.report import prefect_table_rows, render_markdown_artifact
-from briefwatch.sourceconfig import load_web_config, split_sources
-from briefwatch.sources import SourceItem, discover
-from flows.fetch_tasks import ingest_web
-from flows.retention import raw_retention_task
-from flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
-from flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
-from flows.run_support import artifact_keys, store_writer_lock
-from store import Store
+from briefwatch.report.base import prefect_table_rows, render_markdown_artifact
+from briefwatch.store import Store
+from briefwatch.web.config import load_web_config, split_sources
 
 T = TypeVar("T")
 
@@ -172,12 +172,13 @@ def ingest_flow(
     nothing. ``artifact_suffix``: publish under ``briefwatch-report-<suffix>`` (one history
     per store or deployment) instead of ``briefwatch-report``. ``sources`` may name http(s)
     URLs (each read as one page) and ``config`` a sources.toml of web sources (see
-    :mod:`flows.fetch_tasks`); a bad URL or config fails the run before it writes anything.
+    :mod:`briefwatch.flows.fetch_tasks`); a bad URL or config fails the run before it writes
+    anything.
     ``raw_retention_days``: at the end of the run, drop the raw bytes of versions older
-    than that many days, current versions' kept (:mod:`flows.retention`; None: keep all).
+    than that many days, current versions' kept (:mod:`briefwatch.flows.retention`; None: keep all).
 
     Delivery: still under the writer lock, the run publishes its artifacts, hands the
-    report to the deliverer ``briefwatch ingest`` installed (:mod:`briefwatch.delivery`),
+    report to the deliverer ``briefwatch ingest`` installed (:mod:`briefwatch.pipeline.delivery`),
     then, with ``mark_reported``, marks the run (and the earlier unreported runs whose
     changes its report carried over) reported. A run killed before that is carried over
     by the next run's report.
@@ -250,7 +251,7 @@ def ingest(
 
 
 def _directory_roots(sources: Sequence[str]) -> set[str]:
-    from briefwatch.sources import resolve_sources
+    from briefwatch.pipeline.sources import resolve_sources
 
     return {p.as_uri() for p in resolve_sources(sources) if p.is_dir()}
 

@@ -2,7 +2,7 @@
 (a deployment's ``raw_retention_days`` key in ``deploy/briefwatch.toml``).
 
 At the end of a run, still under the store's writer lock, the raw bytes of versions older
-than that many days are dropped (:func:`store.maintenance.drop_raw`; current versions'
+than that many days are dropped (:func:`briefwatch.store.maintenance.drop_raw`; current versions'
 bytes are kept). The space is reused by later runs; ``briefwatch vacuum`` gives it back to
 the file system. A failing retention is logged as an error and leaves the run completed:
 its pages are stored and its report delivered by then.
@@ -14,8 +14,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from briefwatch.errors import StoreError
-from store import Store
-from store.maintenance import RetentionPolicy, RetentionResult, drop_raw
+from briefwatch.store import Store
+from briefwatch.store.maintenance import RetentionPolicy, RetentionResult, drop_raw
 
 
 @task(name="raw-retention", cache_policy=NO_CACHE)

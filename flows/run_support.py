@@ -1,7 +1,8 @@
 """Run-level guards of the ingest flow: the store's writer lock as a flow sees it, and the
 Prefect artifact keys a run publishes under.
 
-The lock is the store's own (:meth:`store.Store.writer_lock`, an advisory ``flock`` next to
+The lock is the store's own (:meth:`briefwatch.store.Store.writer_lock`, an advisory ``flock`` next
+to
 the SQLite file), so it holds between any two writers — two deployments, a deployment and
 ``briefwatch ingest``, two workers on one host — not only between runs Prefect knows about.
 A run that finds the store busy either waits for it (``lock_wait`` seconds) or stops before
@@ -17,9 +18,9 @@ from contextlib import ExitStack, contextmanager
 
 from prefect import get_run_logger
 
-from briefwatch import progress
 from briefwatch.errors import StoreBusyError
-from store import Store
+from briefwatch.pipeline import progress
+from briefwatch.store import Store
 
 REPORT_ARTIFACT_KEY = "briefwatch-report"
 CHANGED_PAGES_ARTIFACT_KEY = "briefwatch-changed-pages"

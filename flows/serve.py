@@ -1,7 +1,7 @@
 """Serve the ``ingest`` flow's deployments from one process, on their cron schedules.
 
 ``briefwatch serve`` and ``python deploy/serve.py`` read a deployments file
-(:mod:`briefwatch.deployconfig`, ``deploy/briefwatch.toml`` by default), register one Prefect
+(:mod:`briefwatch.flows.config`, ``deploy/briefwatch.toml`` by default), register one Prefect
 deployment per entry with the Prefect server at ``PREFECT_API_URL``, and run their flow runs —
 scheduled ones and ones triggered by hand (``prefect deployment run 'ingest/NAME'``) — in
 subprocesses of this process until it is stopped (on Ctrl-C the schedules are paused on the
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from briefwatch.deployconfig import DEFAULT_CONFIG, ConfigError, ServeConfig, load_config
 from briefwatch.errors import BriefwatchError
+from briefwatch.flows.config import DEFAULT_CONFIG, ConfigError, ServeConfig, load_config
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -60,7 +60,7 @@ def build_deployments(config: ServeConfig) -> list[RunnerDeployment]:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
-    from flows.ingest import ingest_flow
+    from briefwatch.flows.ingest import ingest_flow
 
     deployments: list[RunnerDeployment] = []
     for entry in config.deployments:

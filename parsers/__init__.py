@@ -21,13 +21,13 @@ from briefwatch.model import (
     Statement,
     StatementKind,
 )
+from briefwatch.parsers.boilerplate import strip_boilerplate
+from briefwatch.parsers.encoding import decode_bytes
+from briefwatch.parsers.html import extract_html
+from briefwatch.parsers.markdown import extract_markdown
+from briefwatch.parsers.statements import build_statements, is_transcript
+from briefwatch.parsers.text import extract_text
 from briefwatch.textnorm import match_key
-from parsers.boilerplate import strip_boilerplate
-from parsers.encoding import decode_bytes
-from parsers.html import extract_html
-from parsers.markdown import extract_markdown
-from parsers.statements import build_statements, is_transcript
-from parsers.text import extract_text
 
 Format = Literal["html", "text", "markdown"]
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024

@@ -19,9 +19,9 @@ import yaml
 
 from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageKind, PageMeta
+from briefwatch.parsers.lines import ends_sentence, looks_like_heading
+from briefwatch.parsers.speakers import transcript_label
 from briefwatch.textnorm import clean_text
-from parsers.lines import ends_sentence, looks_like_heading
-from parsers.speakers import transcript_label
 
 _FRONT_MATTER = re.compile(
     r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S

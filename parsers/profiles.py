@@ -5,7 +5,8 @@ selectors say where the content is and what to drop from it, and regex rules map
 path or the page's own category label to a :class:`~briefwatch.model.PageKind`.
 
 Pages no profile knows go to the generic main-content heuristic
-(:mod:`parsers._html_heuristic`). A profile whose content selectors find nothing usable also
+(:mod:`briefwatch.parsers.html.heuristic`). A profile whose content selectors find nothing usable
+also
 falls back to the heuristic, so a site redesign degrades to the generic path instead of an
 empty page.
 
@@ -29,7 +30,7 @@ from functools import cached_property
 from typing import Any
 
 from briefwatch.model import PageKind
-from parsers._html_css import compile_css
+from briefwatch.parsers.html.css import compile_css
 
 __all__ = ["PROFILES", "KindRule", "SiteProfile", "host_matches", "match_profile"]
 

@@ -1,6 +1,6 @@
 """Who said it: transcript labels, quotation attribution and indirect speech.
 
-Pure text functions; :mod:`parsers.statements` applies them sentence by sentence.
+Pure text functions; :mod:`briefwatch.parsers.statements` applies them sentence by sentence.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from parsers.sentences import TITLE_ABBREVIATIONS
+from briefwatch.parsers.sentences import TITLE_ABBREVIATIONS
 
 SPEECH_VERBS = (
     "said|says|say|told|tells|added|adds|noted|notes|emphasized|emphasised|emphasizes|stressed|"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from briefwatch.errors import ParseError
 from briefwatch.model import Block, Statement, StatementKind
-from parsers.sentences import Span, split_sentences
-from parsers.speakers import SpeakerContext, find_attribution, transcript_label
+from briefwatch.parsers.sentences import Span, split_sentences
+from briefwatch.parsers.speakers import SpeakerContext, find_attribution, transcript_label
 
 MIN_TRANSCRIPT_TURNS = 2
 # "9:07 A.M. EDT", "END 9:25 A.M. EDT": a transcript's time stamps are narration, not the turn's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageMeta
-from parsers.lines import join_wrapped, looks_like_heading, split_groups, wrap_width
+from briefwatch.parsers.lines import join_wrapped, looks_like_heading, split_groups, wrap_width
 
 
 def extract_text(text: str) -> Extracted:

@@ -272,7 +272,7 @@ def _parse_output(path: Path) -> dict[str, Any] | None:
 
 
 def _check(db: Path) -> tuple[list[str], list[str]]:
-    from store.integrity import check_store
+    from briefwatch.store.integrity import check_store
 
     result = check_store(db, lock_wait=30)
     return ([f"{p.kind}: {p.message}" for p in result.errors],
@@ -345,7 +345,7 @@ def _run_status(db: Path, run_id: int) -> str | None:
 
 def regenerated_mismatches(runner: Runner) -> list[int]:
     """Delivered runs whose report, regenerated from the store now, differs."""
-    from store import Store
+    from briefwatch.store import Store
 
     mismatched = []
     with Store(runner.db, create=False) as store:

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from briefwatch.diff import diff_documents, diff_statements, word_diff
 from briefwatch.errors import ParseError
 from briefwatch.model import Change, ChangeType, Document, NumberChange, Statement
+from briefwatch.parsers import parse
+from briefwatch.parsers.sentences import split_sentences
 from briefwatch.textnorm import _clean_slow, clean_text, match_key, sha256_hex
-from parsers import parse
-from parsers.sentences import split_sentences
 from reliability import fuzz_inputs as fi
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -35,7 +35,7 @@ from typing import Protocol
 from hypothesis import strategies as st
 
 from briefwatch.model import Statement, StatementKind
-from parsers import Format, ParseOptions
+from briefwatch.parsers import Format, ParseOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -180,7 +180,7 @@ PROFILE_WRAPPERS = (
 
 @dataclass(frozen=True)
 class ParseInput:
-    """One call of :func:`parsers.parse`."""
+    """One call of :func:`briefwatch.parsers.parse`."""
 
     data: bytes
     location: str

@@ -1,12 +1,13 @@
 """SQLite store: every version of every page, content-addressed statements, flagged changes.
 
-Owns the database through sqlite-utils; the schema lives in ``store.schema`` (sqlite-migrate).
+Owns the database through sqlite-utils; the schema lives in ``briefwatch.store.schema``
+(sqlite-migrate).
 """
 
 from __future__ import annotations
 
-from store.db import Store
-from store.records import (
+from briefwatch.store.db import Store
+from briefwatch.store.records import (
     LocationState,
     Outcome,
     PageOutcome,

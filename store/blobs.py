@@ -11,7 +11,8 @@ from briefwatch.errors import StoreError
 
 Compression = Literal["zlib", "lzma"]
 
-# ``blobs.compression`` of a blob whose raw bytes retention dropped (``store.maintenance``):
+# ``blobs.compression`` of a blob whose raw bytes retention dropped
+# (``briefwatch.store.maintenance``):
 # its ``data`` is empty, its ``size`` still the raw size, ``dropped_at`` says when.
 DROPPED = "dropped"
 

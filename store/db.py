@@ -14,7 +14,7 @@ Caller protocol for one page (see ``flows``):
 3. ``record_page(..., doc=doc, diff=diff, previous=previous)``, or ``record_failure`` on error.
 4. At the end of a run, ``mark_gone`` per SOURCE root, then ``finish_run``.
 
-Pages fetched from the web (``briefwatch.webingest``) also use ``record_gone`` (404/410),
+Pages fetched from the web (``briefwatch.pipeline.web``) also use ``record_gone`` (404/410),
 ``record_blocked`` (a bot-block page), ``set_validators`` (ETag / Last-Modified for the next
 conditional GET) and the ``web_urls`` table (``track_urls``, ``record_fetch``).
 """
@@ -35,10 +35,13 @@ from sqlite_utils import Database
 
 from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
-from store import reparse_data, report_data, review_data, web_data
-from store.blobs import DROPPED, Compression, compress, decompress
-from store.lock import WriterLock
-from store.records import (
+from briefwatch.store.blobs import DROPPED, Compression, compress, decompress
+from briefwatch.store.lock import WriterLock
+from briefwatch.store.queries import reparse as reparse_data
+from briefwatch.store.queries import report as report_data
+from briefwatch.store.queries import review as review_data
+from briefwatch.store.queries import web as web_data
+from briefwatch.store.records import (
     LocationState,
     Outcome,
     PageOutcome,
@@ -53,7 +56,7 @@ from store.records import (
     VersionInfo,
     WebState,
 )
-from store.rows import (
+from briefwatch.store.rows import (
     Row,
     change_rows,
     document_from_rows,
@@ -63,7 +66,7 @@ from store.rows import (
     to_json,
     version_row,
 )
-from store.schema import MIGRATIONS, known_migrations
+from briefwatch.store.schema import MIGRATIONS, known_migrations
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -205,7 +208,7 @@ class Store:
         """The run is over: its status and outcome counts. ``reported``: its report counts
         as delivered at once (a caller that reads it from the store); the ingest flow passes
         False and calls ``mark_reported`` once it has delivered the report, so a run killed
-        in between is carried over by the next run's report (``store.carryover``)."""
+        in between is carried over by the next run's report (``briefwatch.store.carryover``)."""
         if status not in (RunStatus.COMPLETED, RunStatus.FAILED):
             raise StoreError(f"finish_run: status must be 'completed' or 'failed', not {status!r}")
         run_status = RunStatus(status)
@@ -316,7 +319,7 @@ class Store:
     @_serialised
     def load_raw(self, version_id: int) -> bytes:
         """The raw bytes a version was parsed from; RawDroppedError if retention dropped
-        them (``store.maintenance``), StoreError if there is no such version."""
+        them (``briefwatch.store.maintenance``), StoreError if there is no such version."""
         row = _first(
             self.db,
             "SELECT b.hash, b.data, b.compression, b.dropped_at, v.number, p.key "
@@ -424,7 +427,7 @@ class Store:
         ``compressed_raw``, optional: ``raw`` already compressed, as ``(compression, data)``
         (the ingest flow's parse workers do it); used when it is this store's compression.
         ``parse_context``, optional: what the parser was told besides the bytes
-        (``parsers.ParseContext.as_dict()``), kept with a new version for re-parsing.
+        (``briefwatch.parsers.ParseContext.as_dict()``), kept with a new version for re-parsing.
         """
         content_hash = doc.content_hash()
         with self._transaction() as db:
@@ -681,7 +684,7 @@ class Store:
     # ------------------------------------------------------------------- reparse
 
     def start_reparse(self, options: dict[str, Any]) -> int:
-        """Record a run of kind ``reparse`` (``briefwatch.reparse``); hold the writer lock
+        """Record a run of kind ``reparse`` (``briefwatch.pipeline.reparse``); hold the writer lock
         (runs a dead process left ``running`` become ``interrupted``, as for any run)."""
         return self.start_run([], options=options, kind=reparse_data.REPARSE_KIND)
 
@@ -699,7 +702,7 @@ class Store:
 
     @_serialised
     def reparse_versions(self, page_id: int) -> list[dict[str, Any]]:
-        """A page's versions, oldest first (see ``store.reparse_data.page_versions``)."""
+        """A page's versions, oldest first (see ``briefwatch.store.reparse_data.page_versions``)."""
         return reparse_data.page_versions(self.db, page_id)
 
     @_serialised
@@ -709,7 +712,8 @@ class Store:
 
     @_serialised
     def apply_reparse(self, run_id: int, page: reparse_data.PageReparse) -> None:
-        """Write one page's re-parse in one transaction (see ``store.reparse_data``)."""
+        """Write one page's re-parse in one transaction (see
+        ``briefwatch.store.queries.reparse``)."""
         with self._transaction() as db:
             for version in page.versions:
                 reparse_data.archive_version(db, run_id, version, page.page_id)
@@ -731,8 +735,9 @@ class Store:
 
     @_serialised
     def run_report(self, run: int | str = "latest") -> dict[str, Any]:
-        """The run's JSON report (see ``store.report_data`` for the contract; a reparse
-        run's: ``store.reparse_data``)."""
+        """The run's JSON report (see ``briefwatch.store.queries.report`` for the contract; a
+        reparse
+        run's: ``briefwatch.store.queries.reparse``)."""
         run_id = report_data.resolve_run(self.db, run)
         if reparse_data.is_reparse_run(self.db, run_id):
             return reparse_data.report(self.db, run_id)
@@ -761,7 +766,7 @@ class Store:
     @_serialised
     def page_timeline(self, page: str) -> dict[str, Any]:
         """A page's versions, newest first, each with the changes that made it
-        (see ``store.review_data.timeline``)."""
+        (see ``briefwatch.store.review_data.timeline``)."""
         return review_data.timeline(self.db, page)
 
     @_serialised
@@ -786,7 +791,7 @@ class Store:
     @_serialised
     def speaker_view(self, query: str) -> dict[str, Any]:
         """Statements and changes of speakers matching ``query`` (see
-        ``store.review_data.speaker_view``)."""
+        ``briefwatch.store.review_data.speaker_view``)."""
         return review_data.speaker_view(self.db, query)
 
     @_serialised

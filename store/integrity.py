@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from briefwatch.errors import StoreError
-from store.lock import WriterLock
+from briefwatch.store.lock import WriterLock
 
 
 @dataclass(frozen=True, slots=True)

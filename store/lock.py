@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from briefwatch.errors import StoreBusyError, StoreError
-from store.rows import now_iso
+from briefwatch.store.rows import now_iso
 
 _POLL_SECONDS = 0.05
 

@@ -4,7 +4,8 @@
 ``blobs`` row stays (``versions.raw_hash`` references it) with an empty ``data``,
 ``compression = 'dropped'`` and ``dropped_at``; versions, statements, changes, reviews and
 runs are not touched, so reports, history, diffs and search work as before. Only a version's
-re-parse needs its raw bytes (:meth:`store.Store.load_raw` then raises ``RawDroppedError``).
+re-parse needs its raw bytes (:meth:`briefwatch.store.Store.load_raw` then raises
+``RawDroppedError``).
 A blob is dropped only when *every* version that references it is older than the cutoff and,
 by default, none of them is a page's current version: the current version's bytes are what a
 re-parse of today's page starts from. (The next run's unchanged-bytes check compares hashes,
@@ -37,9 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from briefwatch.errors import StoreError
-from store.blobs import DROPPED
-from store.db import Store
-from store.rows import now_iso
+from briefwatch.store.blobs import DROPPED
+from briefwatch.store.db import Store
+from briefwatch.store.rows import now_iso
 
 _SECONDS_PER_DAY = 86400.0
 

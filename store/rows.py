@@ -8,8 +8,8 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
+from briefwatch.diff.significance import assess_change
 from briefwatch.model import Change, Document, PageKind, Statement, StatementKind
-from briefwatch.significance import assess_change
 
 Row = dict[str, Any]
 

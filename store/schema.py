@@ -31,7 +31,7 @@ import json
 from sqlite_migrate import Migrations
 from sqlite_utils import Database
 
-from briefwatch.significance import assess
+from briefwatch.diff.significance import assess
 
 MIGRATIONS = Migrations("briefwatch.store")
 
@@ -256,7 +256,7 @@ def m002_statements_fts(db: Database) -> None:
 
 @MIGRATIONS()
 def m003_change_significance(db: Database) -> None:
-    """``changes.significance``: the change's level by ``briefwatch.significance`` when it was
+    """``changes.significance``: the change's level by ``briefwatch.diff.significance`` when it was
     stored (1 low, 2 medium, 3 high), for SQL browsing; changes stored before are scored now.
     Reports compute the level afresh, so they always follow the current rule."""
     db.table("changes").add_column("significance", int)
@@ -469,7 +469,7 @@ def m009_blob_retention(db: Database) -> None:
 @MIGRATIONS()
 def m010_version_parse_context(db: Database) -> None:
     """``versions.parse_context``: what the parser was told about the version's raw bytes
-    besides the bytes (``parsers.ParseContext`` as a JSON object: the final URL after
+    besides the bytes (``briefwatch.parsers.ParseContext`` as a JSON object: the final URL after
     redirects, the format and the charset of the HTTP Content-Type), so a re-parse reads
     them as the ingest did. A column of its own, not ``versions.extra``: that one is parse
     output (``Document.extra``), compared and rewritten by a reparse. NULL: a file (parsed

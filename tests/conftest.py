@@ -36,7 +36,7 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def fresh_db(tmp_path: Path) -> Iterator[object]:
     """A new, migrated store in a real SQLite file under tmp_path."""
-    from store import Store
+    from briefwatch.store import Store
 
     store = Store(tmp_path / "briefwatch.db")
     try:
@@ -72,7 +72,7 @@ def _ingest_versions(base: Path, *version_dirs: Path) -> Path:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store of the bundled example pages: run 1 ingests v1, run 2 the edited v2.
     Read-only: tests that write use ``demo_db_copy``."""
-    from briefwatch.cli import EXAMPLES
+    from briefwatch.cli.app import EXAMPLES
 
     return _ingest_versions(tmp_path_factory.mktemp("demo-store"), EXAMPLES / "v1",
                             EXAMPLES / "v2")

@@ -24,7 +24,7 @@ from typing import Any
 from prefectproc import BIN, prefect_env, wait_for
 from webserver import Reply, Seen, Site, html
 
-from briefwatch.cli import EXAMPLES
+from briefwatch.cli.app import EXAMPLES
 
 GATE_PATH = "/briefing/gated"
 GATE_LIMIT = 90.0  # s, then it answers anyway (below the read timeout of config())

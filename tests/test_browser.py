@@ -13,9 +13,9 @@ import pytest
 from browser import chromium_path, dump_dom, png_size, screenshot
 from htmlcheck import parse
 
-from briefwatch.report import render
-from briefwatch.report_html import render_history_html, render_said_html
-from store import Store
+from briefwatch.report.base import render
+from briefwatch.report.html import render_history_html, render_said_html
+from briefwatch.store import Store
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None,

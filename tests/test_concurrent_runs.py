@@ -36,7 +36,7 @@ from racing import (
 )
 from webserver import Site
 
-from briefwatch.cli import EXIT_BUSY, main
+from briefwatch.cli.app import EXIT_BUSY, main
 
 WAIT = 90.0
 

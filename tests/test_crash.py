@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from briefwatch.cli import main
-from briefwatch.pipeline import IngestOptions, read_and_parse, store_results
-from briefwatch.sources import discover
-from store import Store
-from store.integrity import check_store
+from briefwatch.pipeline.sources import discover
+from briefwatch.pipeline.steps import IngestOptions, read_and_parse, store_results
+from briefwatch.store import Store
+from briefwatch.store.integrity import check_store
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # reliability/ is a script directory, not an installed package

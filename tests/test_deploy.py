@@ -41,11 +41,11 @@ from prefectproc import (
     wait_log,
 )
 
-from briefwatch.cli import EXAMPLES, EXIT_BUSY, main
-from briefwatch.deployconfig import ConfigError, load_config, parse_config
-from flows.run_support import artifact_keys
-from flows.steps import CheckoutNotFoundError, enter_checkout, installed_checkout
-from store import Store
+from briefwatch.cli.app import EXAMPLES, EXIT_BUSY, main
+from briefwatch.flows.config import ConfigError, load_config, parse_config
+from briefwatch.flows.run_support import artifact_keys
+from briefwatch.flows.steps import CheckoutNotFoundError, enter_checkout, installed_checkout
+from briefwatch.store import Store
 
 DEPLOY = REPO / "deploy"
 POOL = "briefwatch"
@@ -88,11 +88,11 @@ def test_prefect_yaml_declares_loadable_ingest_deployments() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
     spec = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())
-    assert spec["pull"] == [{"flows.steps.enter_checkout":
+    assert spec["pull"] == [{"briefwatch.flows.steps.enter_checkout":
                              {"directory": "{{ $BRIEFWATCH_HOME }}"}}]
     served = {d.name for d in load_config(DEPLOY / "briefwatch.toml").deployments}
     for deployment in spec["deployments"]:
-        flow: Any = load_flow_from_entrypoint(str(REPO / deployment["entrypoint"]))
+        flow: Any = load_flow_from_entrypoint(deployment["entrypoint"])
         assert flow.name == "ingest"
         accepted = set(inspect.signature(flow.fn).parameters)
         assert set(deployment["parameters"]) <= accepted, "a parameter the flow does not take"

@@ -1,4 +1,4 @@
-"""Tests of the statement diff (briefwatch.diff) and number handling (briefwatch.numbers).
+"""Tests of the statement diff (briefwatch.diff) and number handling (briefwatch.diff.numbers).
 
 Statements are built directly; the real-text cases below are excerpts of White House
 press-briefing pages and their published corrections (wh-briefings corpus, CC0).
@@ -24,6 +24,7 @@ from briefwatch.diff import (
     similarity,
     word_diff,
 )
+from briefwatch.diff.numbers import extract_numbers, number_changes
 from briefwatch.model import (
     Change,
     ChangeType,
@@ -33,7 +34,6 @@ from briefwatch.model import (
     Statement,
     StatementKind,
 )
-from briefwatch.numbers import extract_numbers, number_changes
 from briefwatch.textnorm import clean_text, match_key
 
 KJP = "MS. JEAN-PIERRE"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from briefwatch.cli import EXAMPLES, main
+from briefwatch.cli.app import EXAMPLES, main
 
 BOILERPLATE = ("official website of the United States", "Share sensitive information",
                "historical collection", "Photo By:", "VIRIN:", "VIDEO |", "Related Stories",
@@ -219,7 +219,7 @@ def test_unusable_arguments_exit_nonzero(args: tuple[str, ...], message: str,
     not_sqlite = tmp_path / "garbage.db"
     not_sqlite.write_bytes(b"this is not a database" * 100)
     empty_db = tmp_path / "empty.db"
-    from store import Store
+    from briefwatch.store import Store
 
     Store(empty_db).close()
     args = tuple(str(not_sqlite) if a == "__NOT_SQLITE__" else

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import parsers.encoding as encoding_module
+import briefwatch.parsers.encoding as encoding_module
 from briefwatch.errors import ParseError
-from parsers.encoding import decode_bytes
+from briefwatch.parsers.encoding import decode_bytes
 
 WESTERN = "Café prices rose to £20 — “quite steep”, said the naïve critic. "
 RUSSIAN = "Привет, мир! Как дела? Это проверка кодировки. Чем больше текста, тем лучше. "

@@ -11,9 +11,9 @@ import pytest
 from htmlcheck import assert_inert
 from test_report_html import XSS, hostile_report
 
-from briefwatch.feed import ATOM, FeedOptions, build_feed, entry_id, feed_id_for
-from briefwatch.significance import Level
-from store import Store
+from briefwatch.diff.significance import Level
+from briefwatch.report.atom import ATOM, FeedOptions, build_feed, entry_id, feed_id_for
+from briefwatch.store import Store
 
 NS = {"a": ATOM}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

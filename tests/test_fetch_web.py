@@ -27,28 +27,28 @@ from typing import Any
 import pytest
 from webserver import Reply, Site, gzip_bomb, html, page, sequence
 
-from briefwatch import progress
-from briefwatch.blockpage import block_reason
 from briefwatch.cli import main
-from briefwatch.discovery import (
+from briefwatch.errors import SourceError
+from briefwatch.pipeline import progress
+from briefwatch.pipeline.web import WebItem, interleave_hosts
+from briefwatch.report.base import render
+from briefwatch.store import Store
+from briefwatch.web.blockpage import block_reason
+from briefwatch.web.config import (
+    SourceConfigError,
+    load_web_config,
+    parse_web_config,
+    split_sources,
+)
+from briefwatch.web.discovery import (
     DiscoveryError,
     admitted,
     parse_feed,
     parse_index_page,
     parse_sitemap,
 )
-from briefwatch.errors import SourceError
-from briefwatch.fetch import Fetcher, FetchOptions, FetchStatus, Validators, check_url
-from briefwatch.politeness import HostLimiter, RobotsRules
-from briefwatch.report import render
-from briefwatch.sourceconfig import (
-    SourceConfigError,
-    load_web_config,
-    parse_web_config,
-    split_sources,
-)
-from briefwatch.webingest import WebItem, interleave_hosts
-from store import Store
+from briefwatch.web.fetch import Fetcher, FetchOptions, FetchStatus, Validators, check_url
+from briefwatch.web.politeness import HostLimiter, RobotsRules
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = FetchOptions(connect_timeout=0.5, read_timeout=0.5, total_timeout=5.0, retries=1,
@@ -868,7 +868,7 @@ def test_lost_connections_retry_the_batch_once(tmp_path: Path,
 
 
 def test_progress_is_reported_while_fetching(tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from briefwatch.flows.ingest import ingest
 
     seen: list[tuple[str, int, int]] = []
     with Site() as s:

@@ -7,8 +7,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from briefwatch.cli import EXAMPLES
-from flows.ingest import CHANGED_PAGES_ARTIFACT_KEY, REPORT_ARTIFACT_KEY, ingest
+from briefwatch.cli.app import EXAMPLES
+from briefwatch.flows.ingest import CHANGED_PAGES_ARTIFACT_KEY, REPORT_ARTIFACT_KEY, ingest
 
 
 def _artifacts(key: str) -> list[object]:
@@ -56,7 +56,7 @@ def test_flow_refuses_a_store_held_by_another_run(tmp_path: Path) -> None:
     import pytest
 
     from briefwatch.errors import StoreBusyError
-    from store import Store
+    from briefwatch.store import Store
 
     pages, db = tmp_path / "pages", tmp_path / "store.db"
     pages.mkdir()

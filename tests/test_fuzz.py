@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from briefwatch.model import StatementKind  # noqa: E402
-from parsers import ParseOptions, parse  # noqa: E402
+from briefwatch.parsers import ParseOptions, parse  # noqa: E402
 from reliability import fuzz_checks as fc  # noqa: E402
 from reliability import fuzz_inputs as fi  # noqa: E402
 

@@ -39,7 +39,7 @@ import pytest
 from webserver import Reply, Site
 
 from briefwatch.cli import main
-from store import Store
+from briefwatch.store import Store
 
 HOSTILE = Path(__file__).parent / "hostile"
 DEEP = 100_000  # levels of nesting
@@ -768,7 +768,7 @@ def test_nothing_stored_is_lost(corpus: Corpus) -> None:
                                "OR text LIKE '%root:x:0%'").fetchone()[0]
     assert secrets == 0, "a file outside the source directory was read"
     try:
-        from store.integrity import check_store
+        from briefwatch.store.integrity import check_store
     except ImportError:  # pragma: no cover - the checker is not there yet
         pass
     else:

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageKind
+from briefwatch.parsers.html import extract_html
+from briefwatch.parsers.html.css import compile_css, css_to_xpath
+from briefwatch.parsers.profiles import PROFILES
 from briefwatch.textnorm import clean_text
-from parsers._html_css import compile_css, css_to_xpath
-from parsers.html import extract_html
-from parsers.profiles import PROFILES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 GOLDEN = Path(__file__).parent / "golden" / "html"

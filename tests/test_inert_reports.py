@@ -33,8 +33,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from briefwatch.cli import main
-from briefwatch.feed import ATOM, FeedOptions, build_feed
-from briefwatch.report import prefect_table_rows, render
+from briefwatch.report.atom import ATOM, FeedOptions, build_feed
+from briefwatch.report.base import prefect_table_rows, render
 
 PAYLOADS: dict[str, str] = json.loads((FIXTURES / "hostile" / "payloads.json").read_text())
 # what no output may carry raw: C0/C1 controls but newline and tab, bidi overrides/isolates
@@ -206,7 +206,7 @@ SYNTHETIC_URLS = {"https://example.org/brief?a=1&b=\"><script>document.title='PW
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "atom", "table"])
 def test_synthetic_report(fmt: str, kind: str) -> None:
     """An ingest run's report, and a reparse run's (its text and Markdown renderers are
-    briefwatch.reparse_report's)."""
+    briefwatch.report.reparse's)."""
     report = synthetic_report()
     report["run"]["kind"] = kind
     if fmt == "text":

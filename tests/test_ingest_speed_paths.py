@@ -21,16 +21,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefwatch.cli import EXAMPLES
+from briefwatch.cli.app import EXAMPLES
 from briefwatch.model import Statement, StatementKind
-from briefwatch.pipeline import IngestOptions, ParsePool, read_and_parse
-from briefwatch.sources import discover
-from parsers.boilerplate import CAPTION_TAIL, _may_be_caption
-from parsers.sentences import _word_before
-from parsers.statements import QuoteSpan, _blank_quotes, find_quotes
-from store import Store
-from store import db as store_db
-from store.blobs import compress
+from briefwatch.parsers.boilerplate import CAPTION_TAIL, _may_be_caption
+from briefwatch.parsers.sentences import _word_before
+from briefwatch.parsers.statements import QuoteSpan, _blank_quotes, find_quotes
+from briefwatch.pipeline.sources import discover
+from briefwatch.pipeline.steps import IngestOptions, ParsePool, read_and_parse
+from briefwatch.store import Store
+from briefwatch.store import db as store_db
+from briefwatch.store.blobs import compress
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -57,7 +57,7 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
 def test_flow_parsing_on_worker_processes_reports_what_in_process_parsing_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import ingest as flow_module
+    from briefwatch.flows import ingest as flow_module
 
     reports: dict[bool, list[dict[str, Any]]] = {}
     for pool in (True, False):  # the same page files (same keys), a store each
@@ -113,7 +113,7 @@ def test_stored_versions_load_the_statements_the_constructor_builds(tmp_path: Pa
     store = Store(tmp_path / "store.db")
     try:
         run = store.start_run(["x"])
-        from briefwatch.pipeline import store_results
+        from briefwatch.pipeline.steps import store_results
 
         results = read_and_parse(discover([str(EXAMPLES / "v1")]), {}, IngestOptions())
         with store.batch():

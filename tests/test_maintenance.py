@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 
-from briefwatch.cli import EXIT_BUSY, EXIT_OK, EXIT_USAGE, main
+from briefwatch.cli.app import EXIT_BUSY, EXIT_OK, EXIT_USAGE, main
 from briefwatch.errors import RawDroppedError
-from store import Store
-from store.maintenance import RetentionPolicy, drop_raw
+from briefwatch.store import Store
+from briefwatch.store.maintenance import RetentionPolicy, drop_raw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 REPO = Path(__file__).resolve().parents[1]
@@ -89,7 +89,7 @@ def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 def assert_sound(db: Path) -> None:
     """SQLite's own checks, no dangling reference, no partial version, and
-    ``store.integrity.check_store`` where it exists; opens as a Store."""
+    ``briefwatch.store.integrity.check_store`` where it exists; opens as a Store."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -100,7 +100,7 @@ def assert_sound(db: Path) -> None:
         assert partial == []
     Store(db, create=False).close()
     try:
-        from store.integrity import check_store
+        from briefwatch.store.integrity import check_store
     except ImportError:  # written alongside; used once it is there
         return
     report = check_store(db)
@@ -334,7 +334,7 @@ def test_dry_run_writes_nothing(db: Path) -> None:
 
 _HOLD_LOCK = """
 import sys
-from store import Store
+from briefwatch.store import Store
 store = Store(sys.argv[1], create=False)
 with store.writer_lock():
     store.start_run(["held by a test"])
@@ -371,7 +371,7 @@ def test_busy_store_refused_with_the_holder(db: Path) -> None:
 def test_a_reader_keeps_the_log_until_it_is_done(db: Path) -> None:
     """VACUUM goes through while a reader (Datasette, a report) holds a read transaction,
     which still sees its snapshot; the file shrinks at the first checkpoint after it."""
-    from store.maintenance import file_bytes, vacuum
+    from briefwatch.store.maintenance import file_bytes, vacuum
 
     with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as reader:
         reader.execute("BEGIN")
@@ -402,8 +402,8 @@ _DEPLOYMENT = {"name": "d", "sources": ["pages"], "db": "s.db", "cron": "0 * * *
 
 
 def test_deployment_key_becomes_a_flow_parameter(tmp_path: Path) -> None:
-    from briefwatch.deployconfig import parse_config
-    from flows.ingest import ingest_flow
+    from briefwatch.flows.config import parse_config
+    from briefwatch.flows.ingest import ingest_flow
 
     config = parse_config({"deployment": [{**_DEPLOYMENT, "raw_retention_days": 30},
                                           {**_DEPLOYMENT, "name": "e"}]}, tmp_path / "x.toml")
@@ -420,7 +420,7 @@ def test_deployment_key_becomes_a_flow_parameter(tmp_path: Path) -> None:
     (True, "raw_retention_days has the wrong type"),
 ])
 def test_deployment_key_checked(value: Any, message: str, tmp_path: Path) -> None:
-    from briefwatch.deployconfig import ConfigError, parse_config
+    from briefwatch.flows.config import ConfigError, parse_config
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config({"deployment": [{**_DEPLOYMENT, "raw_retention_days": value}]},
@@ -428,7 +428,7 @@ def test_deployment_key_checked(value: Any, message: str, tmp_path: Path) -> Non
 
 
 def test_flow_applies_retention_at_the_end_of_a_run(db: Path, pages: Path) -> None:
-    from flows.ingest import ingest as run_flow
+    from briefwatch.flows.ingest import ingest as run_flow
 
     write_round(pages, ROUNDS + 1)
     report = run_flow([str(pages)], db_path=str(db), publish_artifacts=False,
@@ -490,9 +490,9 @@ def _lock_holder(db: Path) -> str:
 # would cost more time than the whole test.
 _WRITER = """
 import sys
-from briefwatch.pipeline import IngestOptions, read_and_parse, store_results
-from briefwatch.sources import discover
-from store import Store
+from briefwatch.pipeline.steps import IngestOptions, read_and_parse, store_results
+from briefwatch.pipeline.sources import discover
+from briefwatch.store import Store
 
 pages, db = sys.argv[1], sys.argv[2]
 store = Store(db)

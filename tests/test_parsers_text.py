@@ -11,8 +11,8 @@ import pytest
 
 from briefwatch.errors import ParseError
 from briefwatch.model import Document, PageKind, StatementKind
-from parsers import parse
-from parsers.lines import join_wrapped, wrap_width
+from briefwatch.parsers import parse
+from briefwatch.parsers.lines import join_wrapped, wrap_width
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden" / "text"
@@ -164,7 +164,7 @@ def test_transcript_turns_from_markdown() -> None:
     ],
 )
 def test_sentence_splitting(text: str, expected: int) -> None:
-    from parsers.sentences import sentences
+    from briefwatch.parsers.sentences import sentences
 
     assert len(sentences(text)) == expected, sentences(text)
 
@@ -199,7 +199,7 @@ def test_bad_input_raises_parse_error(data: bytes, message: str) -> None:
 
 
 def test_too_large_is_rejected() -> None:
-    from parsers import ParseOptions
+    from briefwatch.parsers import ParseOptions
 
     with pytest.raises(ParseError, match="too large"):
         parse(b"x" * 2000, location="file:///big.txt", options=ParseOptions(max_bytes=1000))

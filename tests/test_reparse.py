@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 
-from briefwatch.cli import EXAMPLES, main
+from briefwatch.cli.app import EXAMPLES, main
 from briefwatch.model import Document, Statement, StatementKind
-from briefwatch.pipeline import PageResult, store_one
-from briefwatch.reparse import ReparseOptions, parse_since, plan_page, reparse
-from briefwatch.sources import SourceItem
+from briefwatch.parsers import parse
+from briefwatch.pipeline.reparse import ReparseOptions, parse_since, plan_page, reparse
+from briefwatch.pipeline.sources import SourceItem
+from briefwatch.pipeline.steps import PageResult, store_one
+from briefwatch.store import Store
 from briefwatch.textnorm import sha256_hex
-from parsers import parse
-from store import Store
 
 BANNER = "An official website of the United States Government"
 MOSUL = "defense-gov-mosul-raqqa.txt"
@@ -137,7 +137,7 @@ def assert_whole(db: Path) -> None:
     finally:
         conn.close()
     try:
-        from store.integrity import check_store
+        from briefwatch.store.integrity import check_store
     except ImportError:  # pragma: no cover - the check arrives with another change
         return
     report = check_store(db)

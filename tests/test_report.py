@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from briefwatch.report import md_escape, render, render_markdown_artifact
+from briefwatch.report.base import md_escape, render, render_markdown_artifact
 
 REPORT: dict[str, Any] = {
     "run": {"id": 7, "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:01Z",

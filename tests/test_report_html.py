@@ -14,8 +14,9 @@ import pytest
 from htmlcheck import assert_inert, parse
 
 from briefwatch.diff import diff_documents
-from briefwatch.report import render
-from briefwatch.report_html import (
+from briefwatch.diff.significance import Level
+from briefwatch.report.base import render
+from briefwatch.report.html import (
     CSP,
     highlight,
     render_diff_html,
@@ -24,9 +25,8 @@ from briefwatch.report_html import (
     render_said_html,
     render_search_html,
 )
-from briefwatch.reportview import ReportFilter, diff_page, filter_report, safe_url
-from briefwatch.significance import Level
-from store import Store
+from briefwatch.report.views import ReportFilter, diff_page, filter_report, safe_url
+from briefwatch.store import Store
 
 XSS = "<script>document.title='PWNED'</script>"
 IMG = "<img src=x onerror=\"document.title='PWNED'\">"

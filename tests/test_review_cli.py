@@ -1,4 +1,4 @@
-"""The review commands end to end through ``briefwatch.cli.main`` on real stores: report
+"""The review commands end to end through ``briefwatch.cli.app`` on real stores: report
 --format html / --min-significance / --unreviewed, history in three formats, diff of any two
 versions, said, search, review and feed."""
 
@@ -16,7 +16,7 @@ import pytest
 from htmlcheck import assert_inert, parse
 
 from briefwatch.cli import main
-from briefwatch.feed import ATOM
+from briefwatch.report.atom import ATOM
 
 MOSUL = "defense-gov-mosul-raqqa.txt"
 
@@ -173,7 +173,7 @@ def test_feed_command(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_new_commands_exit_2_on_unusable_arguments(tmp_path: Path) -> None:
-    from store import Store
+    from briefwatch.store import Store
 
     empty = tmp_path / "empty.db"
     Store(empty).close()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from briefwatch.errors import ChangeNotFoundError, PageNotFoundError, VersionNotFoundError
-from store import ReviewStatus, Store
+from briefwatch.store import ReviewStatus, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 METADATA = ROOT / "deploy" / "datasette-metadata.json"

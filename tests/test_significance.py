@@ -1,4 +1,4 @@
-"""The significance rule (briefwatch.significance): one level per change, per page."""
+"""The significance rule (briefwatch.diff.significance): one level per change, per page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from briefwatch.diff import diff_statements
-from briefwatch.model import Statement, StatementKind
-from briefwatch.significance import (
+from briefwatch.diff.significance import (
     Level,
     assess,
     assess_change,
@@ -17,6 +16,7 @@ from briefwatch.significance import (
     page_level,
     parse_level,
 )
+from briefwatch.model import Statement, StatementKind
 
 
 def change(type: str, kind: str = "narration", old: str | None = None, new: str | None = None,

@@ -26,9 +26,9 @@ from briefwatch.model import (
     Statement,
     StatementKind,
 )
+from briefwatch.store import Outcome, Store, StoredVersion
+from briefwatch.store.schema import known_migrations
 from briefwatch.textnorm import sha256_hex
-from store import Outcome, Store, StoredVersion
-from store.schema import known_migrations
 
 ROOT = "file:///data/briefings/"
 URL = "https://example.gov/briefing/1"
@@ -637,7 +637,7 @@ def test_report_orders_pages_by_outcome_then_key(store: Store) -> None:
 def test_exception_mid_write_leaves_no_partial_version(
     store: Store, monkeypatch: pytest.MonkeyPatch, poisoned: str
 ) -> None:
-    import store.db as store_db
+    import briefwatch.store.db as store_db
 
     run1 = store.start_run([ROOT])
     record(store, run1, make_doc(V1))
@@ -663,8 +663,8 @@ def test_exception_mid_write_leaves_no_partial_version(
 def test_batch_commits_good_pages_and_rolls_back_the_failing_one(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import store.db as store_db
-    from store.rows import membership_rows as real
+    import briefwatch.store.db as store_db
+    from briefwatch.store.rows import membership_rows as real
 
     run = store.start_run([ROOT])
 
@@ -693,8 +693,8 @@ _KILLED_WRITER = textwrap.dedent(
     """
     import os, signal, sys, time
     signal.alarm(60)  # never outlive a broken test
-    import store.db as store_db
-    from store import Store
+    import briefwatch.store.db as store_db
+    from briefwatch.store import Store
     from tests.test_store import V1, V2, make_doc, record, diff_v1_v2, stmt
 
     real = store_db.change_rows
@@ -772,7 +772,7 @@ _LOCK_HOLDER = textwrap.dedent(
     """
     import signal, sys, time
     signal.alarm(60)
-    from store import Store
+    from briefwatch.store import Store
     store = Store(sys.argv[1])
     with store.writer_lock():
         run = store.start_run(["root"])

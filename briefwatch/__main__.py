@@ -1,0 +1,5 @@
+"""``python -m briefwatch``: the command line."""
+
+from briefwatch.cli import main
+
+raise SystemExit(main())

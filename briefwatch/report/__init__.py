@@ -1,0 +1,1 @@
+"""Reports: views over the report contract and one renderer per format."""

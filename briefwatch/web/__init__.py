@@ -1,0 +1,1 @@
+"""Fetching web pages: HTTP fetch, politeness, block pages, discovery, source config."""

@@ -1,0 +1,1 @@
+"""The store's read side: reports, changes, reviews, archives built from rows."""
