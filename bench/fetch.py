@@ -5,7 +5,7 @@
                                     [--json out.json]
 
 Starts ``--hosts`` HTTP servers on 127.0.0.1 (one port each: a "host" for the per-host
-limits; ``tests/webserver.py``) in a process of their own, each answering after
+limits; ``tests/support/webserver.py``) in a process of their own, each answering after
 ``--latency`` seconds, serving ``--pages`` distinct article pages in all, with ETags. Then
 measures, side by side:
 
@@ -29,25 +29,24 @@ import argparse
 import json
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
+from tests.support.paths import REPO
+
+ROOT = REPO
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import requests  # noqa: E402
-from webserver import Site, html, page  # noqa: E402
 
 from briefwatch.pipeline.web import WebItem, interleave_hosts  # noqa: E402
 from briefwatch.web.fetch import Fetcher, FetchOptions, FetchStatus  # noqa: E402
+from tests.support.webserver import Site, html, page  # noqa: E402
 
 WORDS = ("minister ambassador convoy ceasefire talks delegation harbour aid city council "
          "budget vote statement press briefing official spokesman region border").split()

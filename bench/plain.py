@@ -24,7 +24,7 @@ from prefect.logging.loggers import disable_run_logger
 from briefwatch.flows import ingest as flow_module
 from briefwatch.pipeline.sources import SourceItem
 from briefwatch.pipeline.steps import IngestOptions, PageResult, read_and_parse
-from briefwatch.report.base import render_markdown_artifact
+from briefwatch.report.artifact import render_markdown_artifact
 from briefwatch.store import Store
 
 

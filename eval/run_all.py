@@ -4,7 +4,7 @@ Usage, from the project root::
 
     .venv/bin/python -m eval.run_all [--json out.json] [--quick] [--only 2,4] [--workers 2]
 
-``--quick`` is the fixed-seed CI subset (what ``tests/test_eval_gate.py`` runs). The figures
+``--quick`` is the fixed-seed CI subset (what ``tests/tools/test_eval_gate.py`` runs). The figures
 are deterministic; the timings are not. ``--strict`` exits 1 when a goal is missed.
 """
 

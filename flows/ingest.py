@@ -46,7 +46,7 @@ from briefwatch.pipeline.steps import (
     read_and_parse,
     store_results,
 )
-from briefwatch.report.base import prefect_table_rows, render_markdown_artifact
+from briefwatch.report.artifact import prefect_table_rows, render_markdown_artifact
 from briefwatch.store import Store
 from briefwatch.web.config import load_web_config, split_sources
 

@@ -47,7 +47,10 @@ from typing import Any
 from reliability.crash_world import ROOT, Event, World, report_events
 
 # isort: split
-from prefectproc import prefect_env, prefect_server  # tests/ (on sys.path: crash_world)
+from tests.support.prefectproc import (  # tests/ (on sys.path: crash_world)
+    prefect_env,
+    prefect_server,
+)
 
 PHASES = ("parse", "store write", "fetch", "report")
 _POLL = 0.003

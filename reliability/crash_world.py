@@ -3,7 +3,7 @@ every edit made to them.
 
 Local pages are real White House briefing pages (``../shared/corpora/wh-briefings``,
 Markdown with front matter) in a directory; web pages are synthetic articles served by real
-HTTP servers on 127.0.0.1 (``tests/webserver.py``) with latency, answering conditional
+HTTP servers on 127.0.0.1 (``tests/support/webserver.py``) with latency, answering conditional
 requests (ETag) with 304. Every page ends with a "figure" sentence; an edit changes its
 number, so each edit is exactly one ``changed`` statement in the next version of the page.
 Pages are also added (local) and removed (local files deleted, web pages answering 404).
@@ -19,18 +19,17 @@ import hashlib
 import json
 import os
 import random
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
+from tests.support.paths import REPO
 
-from webserver import Reply, Seen, Site, html  # noqa: E402
+ROOT = REPO
+
+from tests.support.webserver import Reply, Seen, Site, html  # noqa: E402
 
 # ../shared next to the checkout; BRIEFWATCH_SHARED names another copy (e.g. for a worktree)
 SHARED = Path(os.environ.get("BRIEFWATCH_SHARED") or ROOT.parent / "shared")

@@ -9,7 +9,7 @@ own seeds (run in parallel processes). Prints inputs, failures and time per prop
 parsing and diffing do not depend on Python's string-hash seed (two subprocesses with
 different ``PYTHONHASHSEED`` digest the same derandomized inputs).
 
-The CI suite (``tests/test_fuzz.py``) runs the same properties with a few hundred
+The CI suite (``tests/system/test_fuzz.py``) runs the same properties with a few hundred
 derandomized examples.
 """
 

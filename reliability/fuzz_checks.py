@@ -1,6 +1,6 @@
 """The properties the fuzzer checks, as plain functions that raise AssertionError.
 
-Shared by the CI tests (``tests/test_fuzz.py``, a few hundred derandomized examples) and the
+Shared by the CI tests (``tests/system/test_fuzz.py``, a few hundred derandomized examples) and the
 long run (``python -m reliability.fuzz``, 100,000+ inputs). :data:`PROPERTIES` names each
 property with its input strategy and its share of a long run.
 """

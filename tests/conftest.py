@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.paths import FIXTURES
+
 _PREFECT_HOME = tempfile.mkdtemp(prefix="briefwatch-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -23,14 +25,6 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("BRIEFWATCH_DB", None)
 
 import pytest  # noqa: E402
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-@pytest.fixture
-def fixtures_dir() -> Path:
-    return FIXTURES
 
 
 @pytest.fixture

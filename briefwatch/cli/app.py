@@ -209,7 +209,7 @@ def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
 def _print_report(args: argparse.Namespace) -> Callable[[dict[str, Any]], None]:
     """The deliverer of ``ingest``: print the report as asked and flush stdout (the run is
     marked reported after this returns)."""
-    from briefwatch.report.base import render
+    from briefwatch.report.registry import render
 
     def deliver(report: dict[str, Any]) -> None:
         if args.quiet:
@@ -242,7 +242,7 @@ def _counts(report: dict[str, Any]) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from briefwatch.report.base import render
+    from briefwatch.report.registry import render
     from briefwatch.report.views import filter_report
 
     store = _open_store(args.db, create=False)
@@ -301,7 +301,7 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Ingest the bundled pages as a first capture, then their edited versions."""
-    from briefwatch.report.base import render
+    from briefwatch.report.registry import render
 
     workdir = Path(args.workdir).resolve()
     pages = workdir / "pages"

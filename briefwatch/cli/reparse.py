@@ -45,7 +45,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
 
 def cmd_reparse(args: argparse.Namespace) -> int:
     from briefwatch.pipeline.reparse import ReparseOptions, parse_since, reparse
-    from briefwatch.report.base import render
+    from briefwatch.report.registry import render
 
     options = ReparseOptions(
         page=None if args.page is None else page_argument(args.page),

@@ -123,8 +123,8 @@ def filter_timeline(timeline: dict[str, Any], args: argparse.Namespace) -> dict[
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from briefwatch.diff import diff_documents
-    from briefwatch.report.base import markdown_page
     from briefwatch.report.html import render_diff_html
+    from briefwatch.report.markdown import markdown_page
     from briefwatch.report.review import diff_text
     from briefwatch.report.views import diff_page, filter_changes
 
@@ -200,7 +200,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from briefwatch.report.base import _plain
+    from briefwatch.report.escape import plain
     from briefwatch.report.review import change_text
 
     if args.status is None and (args.note is not None or args.by is not None):
@@ -219,7 +219,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         emit(_json(changes))
     elif args.status is not None:
         for change in changes:
-            note = f" ({_plain(change['review_note'])})" if change.get("review_note") else ""
+            note = f" ({plain(change['review_note'])})" if change.get("review_note") else ""
             emit(f"change {change['id']}: {change['review_status']}{note}\n")
     else:
         emit("\n".join(change_text(c) for c in changes))

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from briefwatch.diff.significance import Level
-from briefwatch.report.base import neutralise_controls
+from briefwatch.report.escape import neutralise_controls
 from briefwatch.report.html import change_fragment_html
 from briefwatch.report.views import (
     Report,

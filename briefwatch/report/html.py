@@ -20,12 +20,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from briefwatch.report.base import (
-    MAX_NEW_PAGE_STATEMENTS,
-    carried_line,
-    carried_note,
-    neutralise_controls,
-)
+from briefwatch.report.escape import neutralise_controls
+from briefwatch.report.labels import MAX_NEW_PAGE_STATEMENTS, carried_line, carried_note
 from briefwatch.report.views import (
     ChangeDict,
     PageDict,

@@ -1,7 +1,7 @@
 """Text and Markdown renderings of a reparse run's report (shape:
 ``briefwatch.store.queries.reparse``).
 
-``briefwatch.report.base.render`` hands a report whose ``run.kind`` is ``reparse`` here for text
+``briefwatch.report.registry.render`` hands a report whose ``run.kind`` is ``reparse`` here for text
 and Markdown; JSON is the report itself, HTML the generic run page (pages re-parsed show the
 changes the reparse added between versions). Page text is escaped as in every report.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from briefwatch.report.base import _markdown_change, _plain, _text_change, md_code, md_escape
+from briefwatch.report.escape import md_code, md_escape, plain
+from briefwatch.report.markdown import markdown_change
+from briefwatch.report.text import text_change
 
 Report = dict[str, Any]
 MAX_STATEMENT_CHANGES = 8  # per version, in text and Markdown (the JSON has them all)
@@ -82,15 +84,15 @@ def _page_lines(page: dict[str, Any], esc: Callable[[str | None], str], indent: 
 
 def render_text(report: Report) -> str:
     run = report["run"]
-    lines = [f"{_heading(run)}  ({_plain(run.get('started_at'))} → "
-             f"{_plain(run.get('finished_at'))})", summary_line(run)]
+    lines = [f"{_heading(run)}  ({plain(run.get('started_at'))} → "
+             f"{plain(run.get('finished_at'))})", summary_line(run)]
     for page in report["pages"]:
         lines.append("")
-        lines.append(f"[{page['status'].upper()}] {_plain(page.get('title') or page['key'])}"
+        lines.append(f"[{page['status'].upper()}] {plain(page.get('title') or page['key'])}"
                      f" (v{page.get('version')})")
-        lines.append(f"    {_plain(page['key'])}")
-        lines.extend(_page_lines(page, _plain, "    ",
-                                 lambda c: ["    " + line for line in _text_change(c)]))
+        lines.append(f"    {plain(page['key'])}")
+        lines.extend(_page_lines(page, plain, "    ",
+                                 lambda c: ["    " + line for line in text_change(c)]))
     if not report["pages"]:
         lines.extend(["", "the current parsers read every selected version as stored: "
                           "nothing to change"])
@@ -108,7 +110,7 @@ def render_markdown(report: Report) -> str:
                           f"{md_escape(page.get('title') or page['key'])}", "",
                       f"{md_code(page['key'])} v{page.get('version')}", ""])
         lines.extend(_page_lines(page, md_escape, "- ",
-                                 lambda c: ["  " + _markdown_change(c)]))
+                                 lambda c: ["  " + markdown_change(c)]))
     if not report["pages"]:
         lines.extend(["", "The current parsers read every selected version as stored: "
                           "nothing to change."])

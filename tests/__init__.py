@@ -1,0 +1,1 @@
+"""briefwatch's tests, one folder per package (tests/support: shared helpers)."""

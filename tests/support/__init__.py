@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: local servers, HTML checks, Prefect processes, paths."""

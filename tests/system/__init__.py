@@ -1,0 +1,1 @@
+"""Tests: whole-system tests: concurrent runs, crashes, fuzzing, hostile pages."""

@@ -1,0 +1,1 @@
+"""Tests: the evaluation and benchmark scripts (eval/, bench/)."""
