@@ -160,10 +160,11 @@ class PhaseTimer:
 def instrument() -> PhaseTimer:
     from bench import plain
     from briefwatch.flows import ingest as flow_module
+    from briefwatch.pipeline import ingest as pipeline_module
     from briefwatch.store import Store
 
     timer = PhaseTimer()
-    timer.wrap(flow_module, "store_results", "store pages")
+    timer.wrap(pipeline_module, "store_results", "store pages")
     timer.wrap(Store, "run_report", "build report")
     for module in (flow_module, plain):
         timer.wrap(module, "render_markdown_artifact", "render markdown")

@@ -1,7 +1,8 @@
 """The web half of the ``ingest`` flow: discover → fetch → parse → store, as Prefect tasks.
 
-:func:`ingest_web` is called by the flow (under the store's writer lock, after the run's
-files). One :class:`~briefwatch.web.fetch.Fetcher` serves the whole run: its pooled session,
+:class:`FetchTaskSteps` gives :func:`briefwatch.pipeline.ingest.run_ingest` these tasks as its web
+steps (run under the store's writer lock, after the run's files). One
+:class:`~briefwatch.web.fetch.Fetcher` serves the whole run: its pooled session,
 its robots.txt cache and its :class:`~briefwatch.web.politeness.HostLimiter` are shared by every
 fetch task (tasks run on threads of the flow's process), so the per-host limits hold
 across tasks; its thread pool (``concurrency`` threads) is the overall limit across hosts.
@@ -31,18 +32,14 @@ from prefect.runtime import task_run
 from prefect.utilities.annotations import quote
 
 from briefwatch.errors import BriefwatchError
-from briefwatch.pipeline import progress
+from briefwatch.pipeline.ingest import IngestSteps, chunks
 from briefwatch.pipeline.steps import IngestOptions, PageResult
 from briefwatch.pipeline.web import (
     WebItem,
     WebPlan,
-    parse_fetched,
-    plan_web,
-    record_problems,
-    store_fetched,
     validators_for,
 )
-from briefwatch.store import Store, WebState
+from briefwatch.store import WebState
 from briefwatch.web.config import WebConfig
 from briefwatch.web.fetch import Fetched, Fetcher, FetchStatus
 
@@ -70,24 +67,13 @@ def _only_lost_connections(task_: Any, run: TaskRun, state: State[Any]) -> bool:
     return False
 
 
+_STEPS = IngestSteps()
+
+
 @task(name="discover-web", cache_policy=NO_CACHE)
 def discover_task(db_path: str, run_id: int, urls: list[str], config: WebConfig,
                   fetcher: Fetcher) -> WebPlan:
-    logger = get_run_logger()
-    store = Store(db_path)
-    try:
-        plan = plan_web(store, run_id, urls, config, fetcher)
-        with store.batch():
-            record_problems(store, run_id, plan.problems)
-    finally:
-        store.close()
-    for source in plan.sources:
-        logger.info("source %s: %d page(s) listed, %d new (tracked from now on), %d left "
-                    "for later runs, %d to read", source.name, source.listed, source.new,
-                    source.waiting, source.tracked)
-        for error in source.errors:
-            logger.warning("source %s: %s", source.name, error)
-    return plan
+    return FetchTaskSteps().plan_web_here(db_path, run_id, urls, config, fetcher)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, retry_condition_fn=_only_lost_connections)
@@ -110,71 +96,54 @@ def fetch_task(items: list[WebItem], states: dict[str, WebState],
 @task(name="parse-fetched", cache_policy=NO_CACHE)
 def parse_task(pages: list[tuple[WebItem, Fetched]], known: dict[str, str],
                options: IngestOptions) -> list[PageResult | None]:
-    return parse_fetched(pages, known, options)
+    return _STEPS.parse_fetched(pages, known, options)
 
 
 @task(name="store-fetched", cache_policy=NO_CACHE)
 def store_task(db_path: str, run_id: int, pages: list[tuple[WebItem, Fetched]],
                results: list[PageResult | None], states: dict[str, WebState]) -> list[str]:
-    store = Store(db_path)
-    try:
-        with store.batch():
-            return [store_fetched(store, run_id, item, fetched, result, states.get(item.url))
-                    for (item, fetched), result in zip(pages, results, strict=True)]
-    finally:
-        store.close()
+    return _STEPS.store_fetched(db_path, run_id, pages, results, states)
 
 
-def _batches(items: Sequence[WebItem], size: int) -> list[list[WebItem]]:
-    return [list(items[i:i + size]) for i in range(0, len(items), max(1, size))]
+class FetchTaskSteps(IngestSteps):
+    """The web steps of an ingest run as Prefect tasks (one ``fetch-pages`` task per batch,
+    the next batch fetching while the previous one is parsed and stored)."""
 
+    def log(self, level: int, message: str, *args: object) -> None:
+        get_run_logger().log(level, message, *args)
 
-def fetched_batches(items: Sequence[WebItem], states: dict[str, WebState],
-                    fetcher: Fetcher) -> Iterator[list[tuple[WebItem, Fetched]]]:
-    """Each batch's fetch results in order; the next batch is fetching meanwhile."""
-    task_ = fetch_task.with_options(
-        retries=fetcher.options.task_retries,
-        retry_delay_seconds=fetcher.options.task_retry_delay)
-    pending: deque[tuple[list[WebItem], PrefectFuture[list[Fetched]]]] = deque()
-    for batch in _batches(items, fetcher.options.batch_size):
-        mine = {i.url: states[i.url] for i in batch if i.url in states}
-        pending.append((batch, task_.submit(_unvisited(batch), _unvisited(mine),
-                                            _unvisited(fetcher))))
-        if len(pending) > 1:
+    def plan_web_here(self, db_path: str, run_id: int, urls: list[str], config: WebConfig,
+                      fetcher: Fetcher) -> WebPlan:
+        return IngestSteps.plan_web(self, db_path, run_id, urls, config, fetcher)
+
+    def plan_web(self, db_path: str, run_id: int, urls: list[str], config: WebConfig,
+                 fetcher: Fetcher) -> WebPlan:
+        return discover_task(db_path, run_id, urls, _unvisited(config), _unvisited(fetcher))
+
+    def fetched_batches(self, items: Sequence[WebItem], states: dict[str, WebState],
+                        fetcher: Fetcher) -> Iterator[list[tuple[WebItem, Fetched]]]:
+        """Each batch's fetch results in order; the next batch is fetching meanwhile."""
+        task_ = fetch_task.with_options(
+            retries=fetcher.options.task_retries,
+            retry_delay_seconds=fetcher.options.task_retry_delay)
+        pending: deque[tuple[list[WebItem], PrefectFuture[list[Fetched]]]] = deque()
+        for batch in chunks(items, fetcher.options.batch_size):
+            mine = {i.url: states[i.url] for i in batch if i.url in states}
+            pending.append((batch, task_.submit(_unvisited(batch), _unvisited(mine),
+                                                _unvisited(fetcher))))
+            if len(pending) > 1:
+                done, future = pending.popleft()
+                yield list(zip(done, future.result(), strict=True))
+        while pending:
             done, future = pending.popleft()
             yield list(zip(done, future.result(), strict=True))
-    while pending:
-        done, future = pending.popleft()
-        yield list(zip(done, future.result(), strict=True))
 
+    def parse_fetched(self, pages: list[tuple[WebItem, Fetched]], known: dict[str, str],
+                      options: IngestOptions) -> list[PageResult | None]:
+        return parse_task(_unvisited(pages), _unvisited(known), options)
 
-def ingest_web(db_path: str, run_id: int, store: Store, urls: list[str],
-               config: WebConfig, options: IngestOptions) -> set[str]:
-    """Read the run's web pages (URL arguments and ``config``'s sources, see
-    :func:`briefwatch.web.config.load_web_config`) into the store; returns the locations
-    read. Call under the store's writer lock."""
-    logger = get_run_logger()
-    if not urls and not config.sources:
-        return set()
-    counts: dict[str, int] = {}
-    with Fetcher(config.fetch) as fetcher:
-        plan = discover_task(db_path, run_id, urls, _unvisited(config), _unvisited(fetcher))
-        items = list(plan.items)
-        states = store.web_states([i.url for i in items])
-        logger.info("fetching %d page(s) from %d host(s), %d conditionally (ETag / "
-                    "Last-Modified)", len(items), len({i.url.split("/")[2] for i in items}),
-                    sum(1 for s in states.values() if s.etag or s.last_modified))
-        done = 0
-        progress.report("fetch", 0, len(items))
-        for pages in fetched_batches(items, states, fetcher):
-            mine = {i.url: states[i.url] for i, _ in pages if i.url in states}
-            results = parse_task(_unvisited(pages), _unvisited(
-                {url: state.raw_hash for url, state in mine.items()}), options)
-            for status in store_task(db_path, run_id, _unvisited(pages), _unvisited(results),
-                                     _unvisited(mine)):
-                counts[status] = counts.get(status, 0) + 1
-            done += len(pages)
-            progress.report("fetch", done, len(items))
-            logger.info("%d/%d web page(s) done (%s)", done, len(items),
-                        ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    return {i.url for i in items}
+    def store_fetched(self, db_path: str, run_id: int, pages: list[tuple[WebItem, Fetched]],
+                      results: list[PageResult | None],
+                      states: dict[str, WebState]) -> list[str]:
+        return store_task(db_path, run_id, _unvisited(pages), _unvisited(results),
+                          _unvisited(states))

@@ -1,4 +1,5 @@
-"""The Prefect ``ingest`` flow: read sources → parse → store → diff → report.
+"""The Prefect ``ingest`` flow: :func:`briefwatch.pipeline.ingest.run_ingest` with its steps as
+Prefect tasks (:class:`FlowSteps`), the report published as artifacts.
 
 Pages are batched into chunks (one task per chunk, not per page: Prefect costs milliseconds
 per task). Parse tasks run on the flow's thread pool, four at a time; a run with enough pages
@@ -32,33 +33,31 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from briefwatch.errors import StoreBusyError
-from briefwatch.flows.fetch_tasks import ingest_web
+from briefwatch.flows.fetch_tasks import FetchTaskSteps
 from briefwatch.flows.retention import raw_retention_task
 from briefwatch.flows.run_support import CHANGED_PAGES_ARTIFACT_KEY as CHANGED_PAGES_ARTIFACT_KEY
 from briefwatch.flows.run_support import REPORT_ARTIFACT_KEY as REPORT_ARTIFACT_KEY
-from briefwatch.flows.run_support import artifact_keys, store_writer_lock
-from briefwatch.pipeline import delivery, progress
-from briefwatch.pipeline.sources import SourceItem, discover
-from briefwatch.pipeline.steps import (
-    IngestOptions,
-    PageResult,
-    ParsePool,
-    read_and_parse,
-    store_results,
+from briefwatch.flows.run_support import artifact_keys
+from briefwatch.pipeline.ingest import (
+    RUNNER_FLOW,
+    IngestRequest,
+    IngestSteps,
+    known_for,
+    run_ingest,
 )
+from briefwatch.pipeline.ingest import chunks as _chunks
+from briefwatch.pipeline.ingest import uses_process_pool as _uses_process_pool
+from briefwatch.pipeline.sources import SourceItem
+from briefwatch.pipeline.steps import IngestOptions, PageResult, ParsePool, read_and_parse
 from briefwatch.report.artifact import prefect_table_rows, render_markdown_artifact
-from briefwatch.store import Store
-from briefwatch.web.config import load_web_config, split_sources
 
 T = TypeVar("T")
-
+_STEPS = IngestSteps()
 
 
 @task(name="discover-sources", cache_policy=NO_CACHE)
 def discover_task(sources: Sequence[str]) -> list[SourceItem]:
-    items = discover(sources)
-    get_run_logger().info("%d page(s) found in %d source(s)", len(items), len(sources))
-    return items
+    return _STEPS.discover(sources)
 
 
 @task(name="read-and-parse", cache_policy=NO_CACHE)
@@ -73,26 +72,12 @@ def parse_chunk(
 
 @task(name="store-and-diff", cache_policy=NO_CACHE)
 def store_chunk(db_path: str, run_id: int, results: list[PageResult]) -> list[str]:
-    store = Store(db_path)
-    try:
-        # one commit per chunk; each page is a savepoint inside it, so a failing page rolls
-        # back alone and a crash never leaves a partial version
-        with store.batch():
-            return store_results(store, run_id, results)
-    finally:
-        store.close()
+    return _STEPS.store_chunk(db_path, run_id, results)
 
 
 @task(name="finish-run", cache_policy=NO_CACHE)
 def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> dict[str, Any]:
-    store = Store(db_path)
-    try:
-        for root in roots:
-            store.mark_gone(run_id, source_root=root, seen_locations=seen)
-        store.finish_run(run_id, reported=False)  # marked once its report is delivered
-        return store.run_report(run_id)
-    finally:
-        store.close()
+    return _STEPS.finish(db_path, run_id, roots, seen)
 
 
 def _unvisited(value: T) -> T:
@@ -101,53 +86,67 @@ def _unvisited(value: T) -> T:
     return cast(T, quote(value))
 
 
-def _chunks(items: Sequence[SourceItem], size: int) -> list[list[SourceItem]]:
-    return [list(items[i:i + size]) for i in range(0, len(items), max(1, size))]
-
-
-def _known_for(chunk: Sequence[SourceItem], known: Mapping[str, str]) -> dict[str, str]:
-    """The last raw hashes of one chunk's locations (a task gets only what it needs)."""
-    return {i.location: known[i.location] for i in chunk if i.location in known}
-
-
 def uses_process_pool(pages: int, options: IngestOptions) -> bool:
     """Whether a run over ``pages`` pages parses on worker processes (see the module doc)."""
-    return options.max_workers > 1 and pages >= options.process_pool_min_pages
+    return _uses_process_pool(pages, options)
 
 
-def parsed_chunks(
-    items: Sequence[SourceItem], known: Mapping[str, str], options: IngestOptions
-) -> Iterator[list[PageResult]]:
-    """Each chunk's parse results, in order; parsing runs at most ``2 * max_workers``
-    chunks ahead of the consumer."""
-    ahead = 2 * max(1, options.max_workers)
-    pool = ParsePool(options.max_workers) if uses_process_pool(len(items), options) else None
-    try:
-        pending: deque[PrefectFuture[list[PageResult]]] = deque()
-        for chunk in _chunks(items, options.chunk_size):
-            pending.append(parse_chunk.submit(
-                _unvisited(chunk), _unvisited(_known_for(chunk, known)), options,
-                _unvisited(pool)))
-            if len(pending) > ahead:
+class FlowSteps(FetchTaskSteps):
+    """The ingest run's steps as Prefect tasks, logging to the flow run's log."""
+
+    def __init__(self, *, publish_artifacts: bool, keys: tuple[str, str]) -> None:
+        self.publish_artifacts = publish_artifacts
+        self.keys = keys
+
+    def log(self, level: int, message: str, *args: object) -> None:
+        get_run_logger().log(level, message, *args)
+
+    def discover(self, sources: Sequence[str]) -> list[SourceItem]:
+        return discover_task(sources)
+
+    def parsed_chunks(self, items: Sequence[SourceItem], known: Mapping[str, str],
+                      options: IngestOptions) -> Iterator[list[PageResult]]:
+        """Each chunk's parse results, in order; parsing runs at most ``2 * max_workers``
+        chunks ahead of the consumer."""
+        ahead = 2 * max(1, options.max_workers)
+        pool = ParsePool(options.max_workers) if uses_process_pool(len(items), options) else None
+        try:
+            pending: deque[PrefectFuture[list[PageResult]]] = deque()
+            for chunk in _chunks(items, options.chunk_size):
+                pending.append(parse_chunk.submit(
+                    _unvisited(chunk), _unvisited(known_for(chunk, known)), options,
+                    _unvisited(pool)))
+                if len(pending) > ahead:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        if pool is not None:
-            pool.close()
+        finally:
+            if pool is not None:
+                pool.close()
 
+    def store_chunk(self, db_path: str, run_id: int, results: list[PageResult]) -> list[str]:
+        return store_chunk(db_path, run_id, _unvisited(results))
 
-def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
-    run = report["run"]
-    create_markdown_artifact(
-        key=keys[0],
-        markdown=render_markdown_artifact(report),
-        description=f"briefwatch change report, run {run['id']}",
-    )
-    rows = prefect_table_rows(report)  # page content escaped: Prefect shows cells as Markdown
-    if rows:
-        create_table_artifact(key=keys[1], table=rows,
-                              description=f"changed pages, run {run['id']}")
+    def finish(self, db_path: str, run_id: int, roots: list[str],
+               seen: set[str]) -> dict[str, Any]:
+        return finish_task(db_path, run_id, roots, _unvisited(seen))
+
+    def publish(self, report: dict[str, Any]) -> None:
+        if not self.publish_artifacts:
+            return
+        run = report["run"]
+        create_markdown_artifact(
+            key=self.keys[0],
+            markdown=render_markdown_artifact(report),
+            description=f"briefwatch change report, run {run['id']}",
+        )
+        rows = prefect_table_rows(report)  # page content escaped: Prefect shows cells as Markdown
+        if rows:
+            create_table_artifact(key=self.keys[1], table=rows,
+                                  description=f"changed pages, run {run['id']}")
+
+    def retention(self, db_path: str, days: float) -> None:
+        raw_retention_task(db_path, days)
 
 
 # Four threads: with parse workers, each of the (2 x max_workers) chunks the flow submits
@@ -167,60 +166,24 @@ def ingest_flow(
 ) -> Any:
     """The Prefect flow behind :func:`ingest`; returns the report wrapped in ``quote``.
 
-    ``lock_wait``: seconds to wait when another run holds the store (0: refuse at once); a
-    run that gets no lock ends Failed with the holder in its message, having written
-    nothing. ``artifact_suffix``: publish under ``briefwatch-report-<suffix>`` (one history
-    per store or deployment) instead of ``briefwatch-report``. ``sources`` may name http(s)
-    URLs (each read as one page) and ``config`` a sources.toml of web sources (see
-    :mod:`briefwatch.flows.fetch_tasks`); a bad URL or config fails the run before it writes
-    anything.
-    ``raw_retention_days``: at the end of the run, drop the raw bytes of versions older
-    than that many days, current versions' kept (:mod:`briefwatch.flows.retention`; None: keep all).
-
-    Delivery: still under the writer lock, the run publishes its artifacts, hands the
-    report to the deliverer ``briefwatch ingest`` installed (:mod:`briefwatch.pipeline.delivery`),
-    then, with ``mark_reported``, marks the run (and the earlier unreported runs whose
-    changes its report carried over) reported. A run killed before that is carried over
-    by the next run's report.
+    The run itself is :func:`briefwatch.pipeline.ingest.run_ingest` (see there for the
+    parameters), each step a Prefect task. ``artifact_suffix``: publish under
+    ``briefwatch-report-<suffix>`` (one history per store or deployment) instead of
+    ``briefwatch-report``; ``publish_artifacts``: publish the report and changed-pages
+    artifacts at all. A store held by another run for longer than ``lock_wait`` ends the
+    flow run Failed with the holder in its message, having written nothing.
     """
-    logger = get_run_logger()
-    options = IngestOptions(chunk_size=chunk_size)
     keys = artifact_keys(artifact_suffix)
-    local, urls = split_sources(sources)
-    web_config = load_web_config(config)
-    lock_store = Store(db_path)
+    request = IngestRequest(
+        sources=sources, db_path=db_path, chunk_size=chunk_size, lock_wait=lock_wait,
+        config=config, mark_reported=mark_reported, raw_retention_days=raw_retention_days,
+        flow_run_id=_flow_run_id(), runner=RUNNER_FLOW)
     try:
-        with store_writer_lock(lock_store, lock_wait):
-            run_id = lock_store.start_run(
-                sources, flow_run_id=_flow_run_id(),
-                options={"chunk_size": chunk_size, **({"config": config} if config else {})})
-            items = discover_task(local) if local else []
-            known = lock_store.location_hashes([i.location for i in items])
-            done = 0
-            for results in parsed_chunks(items, known, options):
-                store_chunk(db_path, run_id, _unvisited(results))
-                done += len(results)
-                logger.info("%d/%d pages processed", done, len(items))
-                progress.report("read", done, len(items))
-            seen = {i.location for i in items}
-            seen |= ingest_web(db_path, run_id, lock_store, urls, web_config, options)
-            roots = sorted(_directory_roots(local)) if local else []
-            report = finish_task(db_path, run_id, roots, _unvisited(seen))
-            if publish_artifacts:
-                _publish(report, keys)
-            delivery.deliver(report)
-            if mark_reported:
-                lock_store.mark_reported(run_id)
-            if raw_retention_days is not None:  # see flows.retention
-                raw_retention_task(db_path, raw_retention_days)
+        report = run_ingest(request, FlowSteps(publish_artifacts=publish_artifacts, keys=keys))
     except StoreBusyError as busy:
         # a Failed state, not a raise: the run's state message names the holder, and
         # `briefwatch ingest` prints no traceback; callers of the flow still get the error
         return Failed(message=str(busy), data=busy)
-    finally:
-        lock_store.close()
-    counts = report["run"]["counts"]
-    logger.info("run %s: %s", run_id, ", ".join(f"{k} {v}" for k, v in counts.items()))
     return quote(report)
 
 
@@ -250,12 +213,10 @@ def ingest(
     return report
 
 
-def _directory_roots(sources: Sequence[str]) -> set[str]:
-    from briefwatch.pipeline.sources import resolve_sources
-
-    return {p.as_uri() for p in resolve_sources(sources) if p.is_dir()}
-
-
 def _flow_run_id() -> str | None:
     run_id = flow_run.get_id()
     return str(run_id) if run_id else None
+
+
+__all__ = ["CHANGED_PAGES_ARTIFACT_KEY", "REPORT_ARTIFACT_KEY", "FlowSteps", "ingest",
+           "ingest_flow", "uses_process_pool"]

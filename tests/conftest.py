@@ -58,7 +58,7 @@ def _ingest_versions(base: Path, *version_dirs: Path) -> Path:
             if path.is_file() and path.suffix in (".md", ".txt", ".html"):
                 shutil.copyfile(path, pages / path.name)
         with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["ingest", str(pages), "--db", str(db), "--quiet"]) == 0
+            assert main(["ingest", str(pages), "--db", str(db), "--quiet", "--flow"]) == 0
     return db
 
 

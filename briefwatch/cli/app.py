@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,15 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
                         help="if another run holds the store, wait up to SECONDS for it "
                              "(saying so on stderr) instead of stopping at once with exit "
                              "status 3 (default: 0, do not wait)")
+    runner = ingest.add_mutually_exclusive_group()
+    runner.add_argument("--flow", dest="flow", action="store_const", const=True, default=None,
+                        help="run as the Prefect ingest flow (shown in the Prefect UI with its "
+                             "artifacts; starts a temporary Prefect server when no API is "
+                             "configured). Default when PREFECT_API_URL or the active Prefect "
+                             "profile names an API")
+    runner.add_argument("--no-flow", dest="flow", action="store_const", const=False,
+                        help="run in this process without Prefect (the default when no "
+                             "Prefect API is configured): the same steps, store and report")
 
     report = sub.add_parser("report", help="print a run's change report")
     add_db(report)
@@ -164,10 +174,13 @@ def _print_notice(message: str) -> None:
 
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
                 config: str | None = None, wait: float = 0.0,
-                deliver: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                deliver: Callable[[dict[str, Any]], None] | None = None,
+                flow: bool = True) -> dict[str, Any]:
     """One ingest run; ``deliver`` (e.g. print the report) is called with the report
-    before the run is marked reported (see :mod:`briefwatch.pipeline.delivery`)."""
+    before the run is marked reported (see :mod:`briefwatch.pipeline.delivery`). ``flow``:
+    run it as the Prefect flow, else in this process (no Prefect imported)."""
     from briefwatch.pipeline import delivery, progress
+    from briefwatch.pipeline.ingest import IngestRequest, run_ingest
     from briefwatch.pipeline.sources import resolve_sources
     from briefwatch.web.config import load_web_config, split_sources
 
@@ -178,22 +191,45 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
     if config is not None:
         load_web_config(config)
     _open_store(db, create=True).close()  # fail fast on an unusable store
-    _quiet_prefect_defaults()
-    from briefwatch.flows.ingest import ingest
-
     bar = progress.TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         with progress.progress_hook.installed(bar), \
                 progress.notice_hook.installed(_print_notice), \
                 delivery.deliverer_hook.installed(
                     None if deliver is None else _after_progress(bar, deliver)):
-            report: dict[str, Any] = ingest(sources=sources, db_path=db,
-                                            chunk_size=chunk_size, config=config,
-                                            lock_wait=wait)
+            report = (_flow_ingest(sources, db, chunk_size, config, wait) if flow else
+                      run_ingest(IngestRequest(sources=sources, db_path=db,
+                                               chunk_size=chunk_size, config=config,
+                                               lock_wait=wait)))
     finally:
         if bar is not None:
             bar.close()
     return report
+
+
+def _flow_ingest(sources: list[str], db: str, chunk_size: int, config: str | None,
+                 wait: float) -> dict[str, Any]:
+    _quiet_prefect_defaults()
+    from briefwatch.flows.ingest import ingest
+
+    return ingest(sources=sources, db_path=db, chunk_size=chunk_size, config=config,
+                  lock_wait=wait)
+
+
+def prefect_api_configured() -> bool:
+    """Whether a Prefect API is configured, read without importing Prefect: the
+    PREFECT_API_URL environment variable, else the active profile of
+    ``$PREFECT_HOME/profiles.toml`` (default ``~/.prefect``)."""
+    if os.environ.get("PREFECT_API_URL", "").strip():
+        return True
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    try:
+        profiles = tomllib.loads((home / "profiles.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    profile = (profiles.get("profiles") or {}).get(active) or {}
+    return isinstance(profile, dict) and bool(str(profile.get("PREFECT_API_URL") or "").strip())
 
 
 def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
@@ -225,7 +261,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = args.db or _default_db()
     try:
         _run_ingest([str(s) for s in args.sources], db, args.chunk_size, args.config,
-                    args.wait, deliver=_print_report(args))
+                    args.wait, deliver=_print_report(args),
+                    flow=prefect_api_configured() if args.flow is None else args.flow)
     except StoreBusyError as busy:
         how = (f"gave up after waiting {args.wait:g} s" if args.wait
                else "did not wait (--wait SECONDS waits for it)")

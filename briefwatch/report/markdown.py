@@ -30,6 +30,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines.append(f"- finished: {md_escape(run.get('finished_at'))}")
     if run.get("flow_run_id"):
         lines.append(f"- flow run: {md_code(run['flow_run_id'])}")
+    elif (run.get("options") or {}).get("runner") == "in-process":
+        lines.append("- ran in-process (no Prefect flow run)")
     lines.append(f"- pages: {counts_line(run)}")
     if carried_line(run):
         lines.append(f"- {carried_line(run)}")

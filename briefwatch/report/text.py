@@ -29,6 +29,8 @@ def render_text(report: dict[str, Any]) -> str:
              f"{plain(run.get('finished_at'))})"]
     if run.get("flow_run_id"):
         lines.append(f"flow run {plain(run['flow_run_id'])}")
+    elif (run.get("options") or {}).get("runner") == "in-process":
+        lines.append("ran in-process (no Prefect flow run)")
     lines.append(f"pages: {counts_line(run)}")
     if carried_line(run):
         lines.append(carried_line(run))

@@ -51,7 +51,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
         buf = io.StringIO()
         with redirect_stdout(buf):
-            assert main(["ingest", str(pages), "--db", str(db), "--format", "json"]) == 0
+            assert main(["ingest", str(pages), "--db", str(db), "--format", "json", "--flow"]) == 0
         out[label] = json.loads(buf.getvalue())
     return out
 

@@ -696,7 +696,7 @@ _KILLED_WRITER = textwrap.dedent(
     signal.alarm(60)  # never outlive a broken test
     import briefwatch.store.db as store_db
     from briefwatch.store import Store
-    from tests.test_store import V1, V2, make_doc, record, diff_v1_v2, stmt
+    from tests.store.test_store import V1, V2, make_doc, record, diff_v1_v2, stmt
 
     real = store_db.change_rows
     def stall(*args, **kwargs):
