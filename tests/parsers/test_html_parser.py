@@ -22,7 +22,7 @@ from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageKind
 from briefwatch.parsers.html import extract_html
 from briefwatch.parsers.html.css import compile_css, css_to_xpath
-from briefwatch.parsers.profiles import PROFILES
+from briefwatch.parsers.html.profiles import PROFILES
 from briefwatch.textnorm import clean_text
 from tests.support.paths import FIXTURES, GOLDEN, SHARED
 
