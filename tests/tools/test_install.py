@@ -9,7 +9,7 @@ it (``--python``, ``--no-deps``) and its dependencies come from the project venv
 ``.pth`` line naming the project venv's site-packages. A path line in a .pth is appended to
 sys.path after the venv's own site-packages and its .pth files are not run, so the editable
 install of the checkout stays invisible: the tests check that briefwatch and its
-subpackages are imported from the new venv's site-packages. Measured on the lead's machine:
+subpackages are imported from the new venv's site-packages. Measured on the shared 2-core machine:
 venv ~0.1 s, wheel ~3 s, install ~1.2 s; ``demo`` (a temporary Prefect server) ~30 s.
 Deselect with ``-m "not install"``.
 """
