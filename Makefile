@@ -25,6 +25,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check briefwatch parsers store flows tests bench eval deploy reliability
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -8,7 +8,7 @@ Pipeline (lxml throughout; parsing is the hot path):
 3. Read metadata before anything is removed (:mod:`briefwatch.parsers.html.meta`): og/meta tags,
    ``<link rel=canonical>``, JSON-LD, ``<time>``.
 4. Pick the main content:
-   - a site profile (:mod:`briefwatch.parsers.profiles`) that matches the host or DOM signature
+   - a site profile (:mod:`briefwatch.parsers.html.profiles`) that matches the host or DOM signature
    gives
      the content subtrees and extra chrome selectors;
    - otherwise the readability-style heuristic (:mod:`briefwatch.parsers.html.heuristic`) on the
@@ -61,8 +61,8 @@ from briefwatch.parsers.html.meta import (
     read_body_meta,
     read_head_meta,
 )
+from briefwatch.parsers.html.profiles import SiteProfile, match_profile
 from briefwatch.parsers.html.tree import text_of
-from briefwatch.parsers.profiles import SiteProfile, match_profile
 from briefwatch.textnorm import clean_text, match_key
 
 __all__ = ["extract_html"]

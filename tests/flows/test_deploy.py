@@ -28,7 +28,12 @@ import yaml
 from briefwatch.cli.app import EXAMPLES, EXIT_BUSY, main
 from briefwatch.flows.config import ConfigError, load_config, parse_config
 from briefwatch.flows.run_support import artifact_keys
-from briefwatch.flows.steps import CheckoutNotFoundError, enter_checkout, installed_checkout
+from briefwatch.flows.steps import (
+    CheckoutNotFoundError,
+    checkout_of,
+    enter_checkout,
+    installed_checkout,
+)
 from briefwatch.store import Store
 from tests.support.paths import REPO
 from tests.support.prefectproc import (
@@ -190,13 +195,58 @@ def test_artifact_suffix_prefect_would_reject(suffix: str) -> None:
 
 
 def test_pull_step_enters_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRIEFWATCH_HOME", raising=False)
     monkeypatch.chdir(tmp_path)
     assert enter_checkout("") == {"directory": str(REPO)}  # the installed (editable) one
     assert Path.cwd() == REPO == installed_checkout()
     monkeypatch.chdir(tmp_path)
     assert enter_checkout(f"  {REPO}  ") == {"directory": str(REPO)}
-    with pytest.raises(CheckoutNotFoundError, match=r"has no flows/ingest\.py; start the worker"):
+    assert Path.cwd() == REPO
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckoutNotFoundError, match=r"is not a briefwatch checkout.*set "
+                                                    r"BRIEFWATCH_HOME"):
         enter_checkout(str(tmp_path))
+    assert Path.cwd() == tmp_path  # nothing entered
+
+
+def test_pull_step_reads_briefwatch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty directory parameter falls back to this process's $BRIEFWATCH_HOME before the
+    installed checkout; a named directory wins over both."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BRIEFWATCH_HOME", str(tmp_path))
+    with pytest.raises(CheckoutNotFoundError, match=re.escape(str(tmp_path))):
+        enter_checkout("")
+    monkeypatch.setenv("BRIEFWATCH_HOME", str(REPO))
+    assert enter_checkout("") == {"directory": str(REPO)}
+    with pytest.raises(CheckoutNotFoundError):
+        enter_checkout(str(tmp_path))
+
+
+def _fake_tree(root: Path, pyproject: str | None) -> Path:
+    """A tree shaped like a checkout (or a site-packages) with a flows/steps.py in it."""
+    for name in ("briefwatch/__init__.py", "flows/ingest.py", "flows/steps.py"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    if pyproject is not None:
+        (root / "pyproject.toml").write_text(pyproject)
+    return root / "flows" / "steps.py"
+
+
+def test_checkout_of_an_editable_checkout(tmp_path: Path) -> None:
+    steps = _fake_tree(tmp_path / "co", '[project]\nname = "briefwatch"\n')
+    assert checkout_of(steps) == (tmp_path / "co").resolve()
+
+
+@pytest.mark.parametrize("pyproject", [None, '[project]\nname = "other"\n', "not [toml"])
+def test_checkout_of_a_plain_install_is_refused(tmp_path: Path, pyproject: str | None) -> None:
+    """A plain install: site-packages/briefwatch/flows/steps.py, whose grandparent
+    site-packages/briefwatch has flows/ingest.py but is no checkout; the pull step must not
+    enter it (nor a tree whose pyproject names another project or does not parse)."""
+    package = tmp_path / "site-packages" / "briefwatch"
+    steps = _fake_tree(package, pyproject)
+    with pytest.raises(CheckoutNotFoundError, match=r"not installed from a checkout.*set "
+                                                    r"BRIEFWATCH_HOME"):
+        checkout_of(steps)
 
 
 def test_cli_ingest_on_a_held_store_exits_3_and_writes_nothing(tmp_path: Path) -> None:

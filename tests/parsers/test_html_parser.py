@@ -22,7 +22,7 @@ from briefwatch.errors import ParseError
 from briefwatch.model import Block, Extracted, PageKind
 from briefwatch.parsers.html import extract_html
 from briefwatch.parsers.html.css import compile_css, css_to_xpath
-from briefwatch.parsers.profiles import PROFILES
+from briefwatch.parsers.html.profiles import PROFILES
 from briefwatch.textnorm import clean_text
 from tests.support.paths import FIXTURES, GOLDEN, SHARED
 
@@ -406,7 +406,7 @@ def test_banner_in_text_form_is_dropped(lines: list[str]) -> None:
 
 def test_text_dump_chrome_as_paragraphs_is_dropped() -> None:
     """The defense.gov seed (a text dump) as one <p> per line, all in one container."""
-    seed = next((FIXTURES / "seeds").glob("000_*.txt"))
+    seed = next((FIXTURES.parent / "seeds").glob("000_*.txt"))  # tests/fixtures/seeds
     lines = [line for line in seed.read_text("utf-8").splitlines() if line.strip()]
     body = "".join(f"<p>{html_lib.escape(line)}</p>" for line in lines)
     paragraphs = texts(extract_html(page(f"<div class='content'>{body}</div>")))
