@@ -1,0 +1,104 @@
+"""The docs name files that exist: every repository path written in backticks in README.md,
+docs/*.md and deploy/README.md (``briefwatch/diff/``, ``tests/flows/test_deploy.py``, and
+``tests/x.py::test_name`` with the test it names), and every relative link target, is
+checked against the checkout. A module moved or renamed without its docs fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import REPO
+
+DOC_FILES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")),
+             REPO / "deploy" / "README.md")
+# top-level folders of this repository: a backticked word starting with one names a path
+PREFIXES = ("briefwatch/", "parsers/", "store/", "flows/", "tests/", "bench/", "eval/",
+            "deploy/", "docs/", "reliability/")
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_WORD = re.compile(r"[A-Za-z0-9_.*/-]+(?:::[A-Za-z0-9_]+)?")
+_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+@dataclass(frozen=True, slots=True)
+class DocPath:
+    """A path a doc names: ``path`` relative to ``base``, optionally a test in it."""
+
+    doc: str
+    path: str
+    base: Path
+    test: str | None = None
+
+
+def named_paths(text: str, doc: str, doc_dir: Path) -> list[DocPath]:
+    """The repository paths in backtick spans (outside fenced blocks) and the relative link
+    targets of the Markdown ``text``."""
+    prose = _FENCE.sub("", text)
+    found: list[DocPath] = []
+    for span in _SPAN.finditer(prose):
+        for word in _WORD.findall(span.group(2)):
+            if word.startswith(PREFIXES):
+                path, _, test = word.partition("::")
+                found.append(DocPath(doc, path.rstrip("."), REPO, test or None))
+    for target in _LINK.findall(prose):
+        if "://" not in target and not target.startswith("mailto:"):
+            found.append(DocPath(doc, target, doc_dir))
+    return found
+
+
+def missing(named: DocPath) -> str | None:
+    """Why ``named`` does not name a file of the checkout, or None if it does."""
+    if "*" in named.path:
+        return None if any(named.base.glob(named.path)) else "no file matches"
+    target = named.base / named.path
+    if not target.exists():
+        return "does not exist"
+    if named.test and not re.search(rf"^\s*(?:async )?def {named.test}\b",
+                                    target.read_text(encoding="utf-8"), re.M):
+        return f"has no test {named.test}"
+    return None
+
+
+def all_named() -> list[DocPath]:
+    return [p for doc in DOC_FILES
+            for p in named_paths(doc.read_text(encoding="utf-8"),
+                                 str(doc.relative_to(REPO)), doc.parent)]
+
+
+def test_every_path_the_docs_name_exists() -> None:
+    named = all_named()
+    assert len(named) > 50  # the scan reads the docs (README alone names about 90)
+    problems = [f"{p.doc}: `{p.path}{'::' + p.test if p.test else ''}` {why}"
+                for p in named if (why := missing(p))]
+    assert problems == []
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("see `briefwatch/diff.py` here", "does not exist"),
+    ("run `pytest tests/flows/test_deploy.py::test_no_such_test`", "has no test test_no_such_test"),
+    ("`tests/nowhere_*.py`", "no file matches"),
+    ("[the page](docs/no-such-page.md)", "does not exist"),
+])
+def test_a_stale_path_is_found(text: str, why: str) -> None:
+    [named] = named_paths(text, "sample", REPO)
+    assert missing(named) == why
+
+
+@pytest.mark.parametrize("text", [
+    "```sh\nbriefwatch ingest `briefwatch/gone.py`\n```\n",  # fenced: commands, not prose
+    "`briefwatch.db` and `briefwatch ingest` are not paths; [web](https://example.org/x.md)",
+])
+def test_what_is_not_a_repository_path(text: str) -> None:
+    assert named_paths(text, "sample", REPO) == []
+
+
+def test_existing_paths_pass() -> None:
+    text = ("`briefwatch/diff/` and `tests/tools/test_docs.py::test_existing_paths_pass`"
+            " and `store/queries/*.py`")
+    named = named_paths(text, "sample", REPO)
+    assert [missing(p) for p in named] == [None, None, None]
