@@ -78,6 +78,11 @@ def test_every_path_the_docs_name_exists() -> None:
     assert problems == []
 
 
+def test_docs_link_the_architecture_page() -> None:
+    readme = named_paths((REPO / "README.md").read_text(encoding="utf-8"), "README.md", REPO)
+    assert "docs/architecture.md" in {p.path for p in readme}
+
+
 @pytest.mark.parametrize(("text", "why"), [
     ("see `briefwatch/diff.py` here", "does not exist"),
     ("run `pytest tests/flows/test_deploy.py::test_no_such_test`", "has no test test_no_such_test"),
