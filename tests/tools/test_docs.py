@@ -1,11 +1,15 @@
 """The docs name files that exist: every repository path written in backticks in README.md,
 docs/*.md and deploy/README.md (``briefwatch/diff/``, ``tests/flows/test_deploy.py``, and
 ``tests/x.py::test_name`` with the test it names), and every relative link target, is
-checked against the checkout. A module moved or renamed without its docs fails here.
+checked against the checkout; so is every dotted module name in backticks
+(``briefwatch.flows.steps.enter_checkout``, ``python -m bench.fetch``): the module imports
+and has the attribute. A module moved or renamed without its docs fails here.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,9 @@ PREFIXES = ("briefwatch/", "parsers/", "store/", "flows/", "tests/", "bench/", "
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 _SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 _WORD = re.compile(r"[A-Za-z0-9_.*/-]+(?:::[A-Za-z0-9_]+)?")
+# a dotted name of this repository's packages; file names like briefwatch.db are not modules
+_MODULE = re.compile(r"(?<![\w./-])(?:briefwatch|bench|eval|reliability)(?:\.[A-Za-z_]\w*)+")
+_FILE_SUFFIXES = {"db", "lock", "toml", "yaml", "json", "md", "py", "xml", "html"}
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 
 
@@ -64,6 +71,28 @@ def missing(named: DocPath) -> str | None:
     return None
 
 
+def named_modules(text: str) -> list[str]:
+    """The dotted module (or module attribute) names in backtick spans of ``text``."""
+    prose = _FENCE.sub("", text)
+    return [name for span in _SPAN.finditer(prose) for name in _MODULE.findall(span.group(2))
+            if name.rsplit(".", 1)[1] not in _FILE_SUFFIXES]
+
+
+def unresolved(name: str) -> str | None:
+    """Why ``name`` is neither a module nor an attribute of one, or None if it is."""
+    try:
+        if importlib.util.find_spec(name) is not None:
+            return None
+    except ModuleNotFoundError:  # a parent is missing, or is a module, not a package
+        pass
+    module, _, attribute = name.rpartition(".")
+    if unresolved(module) is not None:
+        return "no such module"
+    if not hasattr(importlib.import_module(module), attribute):
+        return f"{module} has no {attribute}"
+    return None
+
+
 def all_named() -> list[DocPath]:
     return [p for doc in DOC_FILES
             for p in named_paths(doc.read_text(encoding="utf-8"),
@@ -76,6 +105,31 @@ def test_every_path_the_docs_name_exists() -> None:
     problems = [f"{p.doc}: `{p.path}{'::' + p.test if p.test else ''}` {why}"
                 for p in named if (why := missing(p))]
     assert problems == []
+
+
+def test_every_module_the_docs_name_exists() -> None:
+    named = [(doc, name) for doc in DOC_FILES
+             for name in named_modules(doc.read_text(encoding="utf-8"))]
+    assert len(named) > 10
+    problems = [f"{doc.relative_to(REPO)}: `{name}` {why}"
+                for doc, name in named if (why := unresolved(name))]
+    assert problems == []
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("`briefwatch.report_data.run_fields`", "no such module"),
+    ("`python -m bench.no_such_bench`", "bench has no no_such_bench"),
+    ("`briefwatch.store.NoSuchStore`", "briefwatch.store has no NoSuchStore"),
+    ("`briefwatch.pipeline.steps.read_and_parse`", None),
+    ("`eval.run_all`", None),
+])
+def test_a_stale_module_is_found(text: str, why: str | None) -> None:
+    [name] = named_modules(text)
+    assert unresolved(name) == why
+
+
+def test_file_names_are_not_modules() -> None:
+    assert named_modules("`briefwatch.db`, `briefwatch.db.lock` and `briefwatch.toml`") == []
 
 
 def test_docs_link_the_architecture_page() -> None:
