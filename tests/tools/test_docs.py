@@ -1,6 +1,7 @@
 """The docs name files that exist: every repository path written in backticks in README.md,
-docs/*.md and deploy/README.md (``briefwatch/diff/``, ``tests/flows/test_deploy.py``, and
-``tests/x.py::test_name`` with the test it names), and every relative link target, is
+docs/*.md and the READMEs of deploy/, the examples and the test fixtures
+(``briefwatch/diff/``, ``tests/flows/test_deploy.py``, and ``tests/x.py::test_name`` with
+the test it names), and every relative link target, is
 checked against the checkout; so is every dotted module name in backticks
 (``briefwatch.flows.steps.enter_checkout``, ``python -m bench.fetch``): the module imports
 and has the attribute. A module moved or renamed without its docs fails here.
@@ -19,7 +20,9 @@ import pytest
 from tests.support.paths import REPO
 
 DOC_FILES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")),
-             REPO / "deploy" / "README.md")
+             *(REPO / folder / "README.md" for folder in (
+                 "deploy", "briefwatch/examples", "tests/hostile", "tests/fixtures/html",
+                 "tests/fixtures/hostile")))
 # top-level folders of this repository: a backticked word starting with one names a path
 PREFIXES = ("briefwatch/", "parsers/", "store/", "flows/", "tests/", "bench/", "eval/",
             "deploy/", "docs/", "reliability/")
@@ -30,6 +33,7 @@ _WORD = re.compile(r"[A-Za-z0-9_.*/-]+(?:::[A-Za-z0-9_]+)?")
 _MODULE = re.compile(r"(?<![\w./-])(?:briefwatch|bench|eval|reliability)(?:\.[A-Za-z_]\w*)+")
 _FILE_SUFFIXES = {"db", "lock", "toml", "yaml", "json", "md", "py", "xml", "html"}
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # https:, mailto:, ...: not a repository path
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ def named_paths(text: str, doc: str, doc_dir: Path) -> list[DocPath]:
                 path, _, test = word.partition("::")
                 found.append(DocPath(doc, path.rstrip("."), REPO, test or None))
     for target in _LINK.findall(prose):
-        if "://" not in target and not target.startswith("mailto:"):
+        if not _SCHEME.match(target):
             found.append(DocPath(doc, target, doc_dir))
     return found
 
@@ -151,6 +155,7 @@ def test_a_stale_path_is_found(text: str, why: str) -> None:
 @pytest.mark.parametrize("text", [
     "```sh\nbriefwatch ingest `briefwatch/gone.py`\n```\n",  # fenced: commands, not prose
     "`briefwatch.db` and `briefwatch ingest` are not paths; [web](https://example.org/x.md)",
+    "[mail](mailto:a@example.org) [script](javascript:alert(1))",
 ])
 def test_what_is_not_a_repository_path(text: str) -> None:
     assert named_paths(text, "sample", REPO) == []
