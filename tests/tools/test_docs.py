@@ -82,18 +82,27 @@ def named_modules(text: str) -> list[str]:
             if name.rsplit(".", 1)[1] not in _FILE_SUFFIXES]
 
 
-def unresolved(name: str) -> str | None:
-    """Why ``name`` is neither a module nor an attribute of one, or None if it is."""
+def _is_module(name: str) -> bool:
     try:
-        if importlib.util.find_spec(name) is not None:
-            return None
+        return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:  # a parent is missing, or is a module, not a package
-        pass
-    module, _, attribute = name.rpartition(".")
-    if unresolved(module) is not None:
+        return False
+
+
+def unresolved(name: str) -> str | None:
+    """Why ``name`` is neither a module nor an attribute (or attribute of an attribute) of
+    one, or None if it is. A module named whole is found, not imported."""
+    parts = name.split(".")
+    modules = [i for i in range(len(parts), 0, -1) if _is_module(".".join(parts[:i]))]
+    if not modules:
         return "no such module"
-    if not hasattr(importlib.import_module(module), attribute):
-        return f"{module} has no {attribute}"
+    if modules[0] == len(parts):
+        return None
+    value: object = importlib.import_module(".".join(parts[:modules[0]]))
+    for at, attribute in enumerate(parts[modules[0]:], start=modules[0]):
+        if not hasattr(value, attribute):
+            return f"{'.'.join(parts[:at])} has no {attribute}"
+        value = getattr(value, attribute)
     return None
 
 
@@ -121,7 +130,9 @@ def test_every_module_the_docs_name_exists() -> None:
 
 
 @pytest.mark.parametrize(("text", "why"), [
-    ("`briefwatch.report_data.run_fields`", "no such module"),
+    ("`briefwatch.report_data.run_fields`", "briefwatch has no report_data"),
+    ("`briefwatch.store.Store.no_such_method`", "briefwatch.store.Store has no no_such_method"),
+    ("`briefwatch.store.Store.record_page`", None),
     ("`python -m bench.no_such_bench`", "bench has no no_such_bench"),
     ("`briefwatch.store.NoSuchStore`", "briefwatch.store has no NoSuchStore"),
     ("`briefwatch.pipeline.steps.read_and_parse`", None),
