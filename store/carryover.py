@@ -4,7 +4,7 @@ A run killed after it stored pages (or after it finished but before its report w
 delivered) leaves changes nobody has seen: the next run finds those pages ``unchanged``.
 So the report of run R merges in the ``new`` / ``changed`` / ``gone`` page outcomes of the
 earlier runs of R's kind that were not reported before R
-(``briefwatch.store.report_data.carried_runs``).
+(``briefwatch.store.queries.report.carried_runs``).
 Pure functions over report page dicts (the JSON contract, plus the private ``_page_id`` and
 ``_run_id`` keys that ``briefwatch.store.queries.report`` strips before returning a report).
 
