@@ -53,3 +53,7 @@ class ChangeNotFoundError(StoreError):
 
 class OutputError(BriefwatchError):
     """A report could not be written where it was asked to go."""
+
+
+class NetworkPolicyError(FetchError):
+    """A fetch was refused because its address is not a public one (issue 15)."""
