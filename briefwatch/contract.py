@@ -33,10 +33,9 @@ class TitleChange(TypedDict):
     new: str | None
 
 
-class Change(TypedDict):
-    """One flagged change. Stored changes have every field; a diff made on the fly (``diff``
-    of two versions, a reparse's ``statement_changes``) has no id and no run/version/
-    review-history fields."""
+class UnscoredChange(TypedDict):
+    """A change before its significance is assessed (the fields of :class:`Change` but
+    ``significance`` and ``significance_reason``)."""
 
     id: int | None
     type: str  # added | removed | changed | moved | reattributed
@@ -50,8 +49,6 @@ class Change(TypedDict):
     similarity: float | None
     position: int | None
     old_position: int | None
-    significance: str  # low | medium | high
-    significance_reason: str
     review_status: str | None  # unreviewed | reviewed | dismissed | flagged
     review_note: str | None
     reviewed_at: NotRequired[str | None]
@@ -60,6 +57,29 @@ class Change(TypedDict):
     from_version: NotRequired[int | None]
     to_version: NotRequired[int | None]
     superseded_by_run: NotRequired[int | None]
+
+
+class Change(UnscoredChange):
+    """One flagged change. Stored changes have every field; a diff made on the fly (``diff``
+    of two versions, a reparse's ``statement_changes``) has no id and no run/version/
+    review-history fields."""
+
+    significance: str  # low | medium | high
+    significance_reason: str
+
+
+class PageRef(TypedDict):
+    key: str
+    url: str | None
+    title: str | None
+
+
+class ChangeDetail(Change):
+    """One stored change with its page and review history (``briefwatch review show``; not
+    part of a run report)."""
+
+    page: NotRequired[PageRef]
+    reviews: NotRequired[list[dict[str, Any]]]
 
 
 class ReparseVersion(TypedDict):
@@ -110,9 +130,10 @@ class Page(TypedDict):
     metadata_changes: dict[str, Any]
     changes: list[Change]
     error: str | None
-    location: str | None
-    note: str | None
-    skipped_parse: bool
+    # every run report page has these three; a page of ``briefwatch diff`` does not
+    location: NotRequired[str | None]
+    note: NotRequired[str | None]
+    skipped_parse: NotRequired[bool]
     significance: str | None
     carried_from_runs: NotRequired[list[int]]  # ingest reports
     reparse: NotRequired[ReparseDetail]  # reparse reports
@@ -146,11 +167,16 @@ class Run(TypedDict):
     dry_run: NotRequired[bool]  # reparse reports
 
 
-class Filter(TypedDict):
-    """What ``--min-significance`` / ``--unreviewed`` asked for and how much they hid."""
+class FilterOptions(TypedDict):
+    """What ``--min-significance`` / ``--unreviewed`` asked for."""
 
     min_significance: str | None
     unreviewed: bool
+
+
+class Filter(FilterOptions):
+    """The filter a filtered report was made with, and how much it hid."""
+
     hidden_changes: int
     hidden_pages: int
 

@@ -31,6 +31,7 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from briefwatch.contract import Report
 from briefwatch.errors import StoreBusyError
 from briefwatch.flows.fetch_tasks import ingest_web
 from briefwatch.flows.retention import raw_retention_task
@@ -84,7 +85,7 @@ def store_chunk(db_path: str, run_id: int, results: list[PageResult]) -> list[st
 
 
 @task(name="finish-run", cache_policy=NO_CACHE)
-def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> dict[str, Any]:
+def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> Report:
     store = Store(db_path)
     try:
         for root in roots:
@@ -137,7 +138,7 @@ def parsed_chunks(
             pool.close()
 
 
-def _publish(report: dict[str, Any], keys: tuple[str, str]) -> None:
+def _publish(report: Report, keys: tuple[str, str]) -> None:
     run = report["run"]
     create_markdown_artifact(
         key=keys[0],
@@ -233,7 +234,7 @@ def ingest(
     config: str | None = None,
     mark_reported: bool = True,
     raw_retention_days: float | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """One run of the Prefect ingest flow over SOURCE files/directories and http(s) URLs,
     and the web sources of the sources.toml ``config``, into the store at ``db_path``.
 
@@ -246,7 +247,7 @@ def ingest(
         lock_wait=lock_wait, config=config, mark_reported=mark_reported,
         raw_retention_days=raw_retention_days,
     ))
-    report: dict[str, Any] = quoted.unquote()
+    report: Report = quoted.unquote()
     return report
 
 

@@ -39,6 +39,7 @@ from briefwatch.cli.common import (
 from briefwatch.cli.common import default_db as _default_db
 from briefwatch.cli.common import emit as _emit
 from briefwatch.cli.common import open_store as _open_store
+from briefwatch.contract import Report
 from briefwatch.errors import BriefwatchError, StoreBusyError
 
 __all__ = ["DEFAULT_DB", "EXAMPLES", "EXIT_BUSY", "EXIT_OK", "EXIT_USAGE", "build_parser",
@@ -164,7 +165,7 @@ def _print_notice(message: str) -> None:
 
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
                 config: str | None = None, wait: float = 0.0,
-                deliver: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                deliver: Callable[[Report], None] | None = None) -> Report:
     """One ingest run; ``deliver`` (e.g. print the report) is called with the report
     before the run is marked reported (see :mod:`briefwatch.pipeline.delivery`)."""
     from briefwatch.pipeline import delivery, progress
@@ -187,7 +188,7 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
                 progress.notice_hook.installed(_print_notice), \
                 delivery.deliverer_hook.installed(
                     None if deliver is None else _after_progress(bar, deliver)):
-            report: dict[str, Any] = ingest(sources=sources, db_path=db,
+            report: Report = ingest(sources=sources, db_path=db,
                                             chunk_size=chunk_size, config=config,
                                             lock_wait=wait)
     finally:
@@ -196,9 +197,9 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
     return report
 
 
-def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
-                    ) -> Callable[[dict[str, Any]], None]:
-    def deliver_after_bar(report: dict[str, Any]) -> None:
+def _after_progress(bar: Any, deliver: Callable[[Report], None],
+                    ) -> Callable[[Report], None]:
+    def deliver_after_bar(report: Report) -> None:
         if bar is not None:
             bar.close()
         deliver(report)
@@ -206,12 +207,12 @@ def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
     return deliver_after_bar
 
 
-def _print_report(args: argparse.Namespace) -> Callable[[dict[str, Any]], None]:
+def _print_report(args: argparse.Namespace) -> Callable[[Report], None]:
     """The deliverer of ``ingest``: print the report as asked and flush stdout (the run is
     marked reported after this returns)."""
     from briefwatch.report.registry import render
 
-    def deliver(report: dict[str, Any]) -> None:
+    def deliver(report: Report) -> None:
         if args.quiet:
             _emit(f"run {report['run']['id']}: {_counts(report)}\n")
         else:
@@ -234,7 +235,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _counts(report: dict[str, Any]) -> str:
+def _counts(report: Report) -> str:
     counts = report["run"]["counts"]
     line = ", ".join(f"{counts.get(k, 0)} {k}"
                      for k in ("new", "changed", "unchanged", "gone", "failed"))
