@@ -1,9 +1,9 @@
 """Stored changes as report dicts: one query shape for run reports, page timelines, the
 speaker view and reviews.
 
-A change dict has the JSON report contract's fields (``id, type, kind, speaker,
-old_speaker, old, new, numbers, words, similarity, position, old_position``) plus, added
-by this release: ``significance`` (``low|medium|high``, computed now by
+A change dict (``briefwatch.contract.Change``) has the JSON report contract's fields
+(``id, type, kind, speaker, old_speaker, old, new, numbers, words, similarity, position,
+old_position``) plus, added by this release: ``significance`` (``low|medium|high``, computed now by
 :mod:`briefwatch.diff.significance`), ``significance_reason``, ``review_status``
 (``unreviewed|reviewed|dismissed|flagged``), ``review_note``, ``reviewed_at``, ``reviewer``,
 ``run_id``, ``from_version`` and ``to_version`` (version numbers), ``superseded_by_run``

@@ -11,7 +11,8 @@ produces is marked ``changes.superseded_run_id`` (never deleted: reviews and old
 refer to it), one it still produces is kept as is (same versions, type, old and new
 statement: its id and reviews stay), a new one is inserted with ``run_id`` = the reparse.
 
-Reparse run report (``Store.run_report`` of a ``reparse`` run; fields are only ever added)::
+Reparse run report (``Store.run_report`` of a ``reparse`` run; fields are only ever added;
+as types: ``briefwatch.contract``)::
 
     {"run": {"id", "kind": "reparse", "started_at", "finished_at", "flow_run_id": null,
              "status", "sources": [], "options": {"page", "since", "parser"},

@@ -1,6 +1,7 @@
 """Read-side queries: run reports, page histories, page lists, search.
 
-Run report JSON contract (other tools read it; fields may be added, never renamed/dropped)::
+Run report JSON contract (other tools read it; fields may be added, never renamed/dropped;
+as types: ``briefwatch.contract``, published as ``docs/report.schema.json``)::
 
     {"run": {"id", "started_at", "finished_at", "flow_run_id", "counts": {new, changed,
              unchanged, gone, failed, + blocked}, + "status", "sources", "options",
