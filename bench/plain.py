@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from briefwatch.contract import Report
 from briefwatch.pipeline.ingest import IngestRequest, IngestSteps, run_ingest
 from briefwatch.report.artifact import render_markdown_artifact
 
 
 class _RenderArtifact(IngestSteps):
-    def publish(self, report: dict[str, Any]) -> None:
+    def publish(self, report: Report) -> None:
         render_markdown_artifact(report)  # publishing the artifacts costs this besides API calls
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from briefwatch.contract import TitleChange
 from briefwatch.textnorm import match_key, sha256_hex
 
 
@@ -177,7 +178,7 @@ class PageDiff:
 
     changes: tuple[Change, ...]
     metadata_changes: dict[str, Any]  # deepdiff output as JSON-able dict ({} when none)
-    title_change: dict[str, str | None] | None  # {"old": ..., "new": ...} or None
+    title_change: TitleChange | None  # {"old": ..., "new": ...} or None
 
     @property
     def changed(self) -> bool:

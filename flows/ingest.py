@@ -32,6 +32,7 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from briefwatch.contract import Report
 from briefwatch.errors import StoreBusyError
 from briefwatch.flows.fetch_tasks import FetchTaskSteps
 from briefwatch.flows.retention import raw_retention_task
@@ -76,7 +77,7 @@ def store_chunk(db_path: str, run_id: int, results: list[PageResult]) -> list[st
 
 
 @task(name="finish-run", cache_policy=NO_CACHE)
-def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> dict[str, Any]:
+def finish_task(db_path: str, run_id: int, roots: list[str], seen: set[str]) -> Report:
     return _STEPS.finish(db_path, run_id, roots, seen)
 
 
@@ -128,10 +129,10 @@ class FlowSteps(FetchTaskSteps):
         return store_chunk(db_path, run_id, _unvisited(results))
 
     def finish(self, db_path: str, run_id: int, roots: list[str],
-               seen: set[str]) -> dict[str, Any]:
+               seen: set[str]) -> Report:
         return finish_task(db_path, run_id, roots, _unvisited(seen))
 
-    def publish(self, report: dict[str, Any]) -> None:
+    def publish(self, report: Report) -> None:
         if not self.publish_artifacts:
             return
         run = report["run"]
@@ -196,7 +197,7 @@ def ingest(
     config: str | None = None,
     mark_reported: bool = True,
     raw_retention_days: float | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """One run of the Prefect ingest flow over SOURCE files/directories and http(s) URLs,
     and the web sources of the sources.toml ``config``, into the store at ``db_path``.
 
@@ -209,7 +210,7 @@ def ingest(
         lock_wait=lock_wait, config=config, mark_reported=mark_reported,
         raw_retention_days=raw_retention_days,
     ))
-    report: dict[str, Any] = quoted.unquote()
+    report: Report = quoted.unquote()
     return report
 
 

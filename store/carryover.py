@@ -28,24 +28,35 @@ entry for the same page.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-PageDict = dict[str, Any]
+from briefwatch.contract import CarriedOver, Page, TitleChange
+
+
+class PageDict(Page, total=False):
+    """A report page as the store assembles it: with the private keys (the page's and the
+    run's ids) that ``queries.report`` strips before it returns the report."""
+
+    _page_id: int | None
+    _run_id: int
+
+
 CARRIED_STATUSES = ("new", "changed", "gone")
 _PROBLEMS = ("failed", "blocked")
 
 
 def merge_carried(
     run_id: int, own: Sequence[PageDict], earlier: Sequence[PageDict],
-    significance: Callable[[PageDict], str | None],
+    significance: Callable[[Page], str | None],
 ) -> list[PageDict]:
     """Run ``run_id``'s page entries ``own`` with the carried outcomes ``earlier`` (any
     order) merged in."""
     history: dict[int, list[PageDict]] = defaultdict(list)
     for entry in sorted(earlier, key=lambda e: e["_run_id"]):
-        if entry["status"] in CARRIED_STATUSES and entry["_page_id"] is not None:
-            history[entry["_page_id"]].append(entry)
+        earlier_id = entry["_page_id"]
+        if entry["status"] in CARRIED_STATUSES and earlier_id is not None:
+            history[earlier_id].append(entry)
     merged: list[PageDict] = []
     for entry in own:
         page_id = entry["_page_id"]
@@ -58,17 +69,19 @@ def merge_carried(
 
 
 def _carried_none(entry: PageDict) -> PageDict:
-    return {**entry, "carried_from_runs": []}
+    page = entry.copy()
+    page["carried_from_runs"] = []
+    return page
 
 
 def combine(run_id: int, entries: Sequence[PageDict],
-            significance: Callable[[PageDict], str | None]) -> PageDict:
+            significance: Callable[[Page], str | None]) -> PageDict:
     """One page's outcomes (oldest first; the last may be R's own) as one report entry."""
     newest = entries[-1]
     relevant = [e for e in entries if e["status"] in CARRIED_STATUSES]
     if not relevant:
         return _carried_none(newest)
-    page = dict(newest)
+    page = newest.copy()
     page["status"] = _status(relevant, newest)
     page["previous_version"] = relevant[0]["previous_version"]
     page["title_change"] = _title_change(relevant)
@@ -86,11 +99,12 @@ def _status(relevant: Sequence[PageDict], newest: PageDict) -> str:
     return "new" if relevant[0]["status"] == "new" else "changed"
 
 
-def _title_change(relevant: Sequence[PageDict]) -> dict[str, Any] | None:
+def _title_change(relevant: Sequence[PageDict]) -> TitleChange | None:
     changes = [e["title_change"] for e in relevant if e.get("title_change")]
-    if not changes:
+    first, last = (changes[0], changes[-1]) if changes else (None, None)
+    if first is None or last is None:
         return None
-    return {**changes[-1], "old": changes[0].get("old"), "new": changes[-1].get("new")}
+    return {**last, "old": first.get("old"), "new": last.get("new")}
 
 
 def _metadata_changes(relevant: Sequence[PageDict]) -> dict[str, Any]:
@@ -100,13 +114,13 @@ def _metadata_changes(relevant: Sequence[PageDict]) -> dict[str, Any]:
     return merged
 
 
-def page_counts(pages: Sequence[PageDict], outcomes: Sequence[str]) -> dict[str, int]:
+def page_counts(pages: Sequence[Page], outcomes: Sequence[str]) -> dict[str, int]:
     """Pages per status (every outcome present, 0 if none)."""
     counted = Counter(p["status"] for p in pages)
     return {outcome: counted.get(outcome, 0) for outcome in outcomes}
 
 
-def carried_summary(pages: Sequence[PageDict], runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def carried_summary(pages: Sequence[Page], runs: Sequence[Mapping[str, Any]]) -> CarriedOver:
     """The report's ``run.carried_over``: the earlier unreported runs (``runs``: id, status),
     and how many pages and changes came from them."""
     contributing = {r for p in pages for r in p.get("carried_from_runs") or ()}

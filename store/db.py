@@ -33,6 +33,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from briefwatch.contract import ChangeDetail, Report, TitleChange
 from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
 from briefwatch.store.blobs import DROPPED, Compression, compress, decompress
@@ -734,7 +735,7 @@ class Store:
     # ------------------------------------------------------------------- queries
 
     @_serialised
-    def run_report(self, run: int | str = "latest") -> dict[str, Any]:
+    def run_report(self, run: int | str = "latest") -> Report:
         """The run's JSON report (see ``briefwatch.store.queries.report`` for the contract; a
         reparse
         run's: ``briefwatch.store.queries.reparse``)."""
@@ -795,7 +796,7 @@ class Store:
         return review_data.speaker_view(self.db, query)
 
     @_serialised
-    def change(self, change_id: int) -> dict[str, Any]:
+    def change(self, change_id: int) -> ChangeDetail:
         """One stored change with its page and review history; ChangeNotFoundError."""
         return review_data.change_detail(self.db, change_id)
 
@@ -1112,7 +1113,7 @@ def _write_page_run(
     location: str | None = None,
     error: str | None = None,
     note: str | None = None,
-    title_change: dict[str, str | None] | None = None,
+    title_change: TitleChange | None = None,
     metadata_changes: dict[str, Any] | None = None,
     skipped_parse: bool = False,
 ) -> None:

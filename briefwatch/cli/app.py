@@ -40,6 +40,7 @@ from briefwatch.cli.common import (
 from briefwatch.cli.common import default_db as _default_db
 from briefwatch.cli.common import emit as _emit
 from briefwatch.cli.common import open_store as _open_store
+from briefwatch.contract import Report
 from briefwatch.errors import BriefwatchError, StoreBusyError
 
 __all__ = ["DEFAULT_DB", "EXAMPLES", "EXIT_BUSY", "EXIT_OK", "EXIT_USAGE", "build_parser",
@@ -174,8 +175,8 @@ def _print_notice(message: str) -> None:
 
 def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
                 config: str | None = None, wait: float = 0.0,
-                deliver: Callable[[dict[str, Any]], None] | None = None,
-                flow: bool = True) -> dict[str, Any]:
+                deliver: Callable[[Report], None] | None = None,
+                flow: bool = True) -> Report:
     """One ingest run; ``deliver`` (e.g. print the report) is called with the report
     before the run is marked reported (see :mod:`briefwatch.pipeline.delivery`). ``flow``:
     run it as the Prefect flow, else in this process (no Prefect imported)."""
@@ -208,7 +209,7 @@ def _run_ingest(sources: list[str], db: str, chunk_size: int = 64,
 
 
 def _flow_ingest(sources: list[str], db: str, chunk_size: int, config: str | None,
-                 wait: float) -> dict[str, Any]:
+                 wait: float) -> Report:
     _quiet_prefect_defaults()
     from briefwatch.flows.ingest import ingest
 
@@ -232,9 +233,9 @@ def prefect_api_configured() -> bool:
     return isinstance(profile, dict) and bool(str(profile.get("PREFECT_API_URL") or "").strip())
 
 
-def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
-                    ) -> Callable[[dict[str, Any]], None]:
-    def deliver_after_bar(report: dict[str, Any]) -> None:
+def _after_progress(bar: Any, deliver: Callable[[Report], None],
+                    ) -> Callable[[Report], None]:
+    def deliver_after_bar(report: Report) -> None:
         if bar is not None:
             bar.close()
         deliver(report)
@@ -242,12 +243,12 @@ def _after_progress(bar: Any, deliver: Callable[[dict[str, Any]], None],
     return deliver_after_bar
 
 
-def _print_report(args: argparse.Namespace) -> Callable[[dict[str, Any]], None]:
+def _print_report(args: argparse.Namespace) -> Callable[[Report], None]:
     """The deliverer of ``ingest``: print the report as asked and flush stdout (the run is
     marked reported after this returns)."""
     from briefwatch.report.registry import render
 
-    def deliver(report: dict[str, Any]) -> None:
+    def deliver(report: Report) -> None:
         if args.quiet:
             _emit(f"run {report['run']['id']}: {_counts(report)}\n")
         else:
@@ -271,7 +272,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _counts(report: dict[str, Any]) -> str:
+def _counts(report: Report) -> str:
     counts = report["run"]["counts"]
     line = ", ".join(f"{counts.get(k, 0)} {k}"
                      for k in ("new", "changed", "unchanged", "gone", "failed"))

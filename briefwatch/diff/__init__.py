@@ -59,6 +59,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from briefwatch.contract import TitleChange
 from briefwatch.diff.numbers import extract_numbers, number_changes
 from briefwatch.model import (
     Change,
@@ -167,7 +168,7 @@ def _typography_neutral(old: Any, new: Any) -> Any:
     return new
 
 
-def _title_change(old: str | None, new: str | None) -> dict[str, str | None] | None:
+def _title_change(old: str | None, new: str | None) -> TitleChange | None:
     if old is None and new is None:
         return None
     if old is not None and new is not None and match_key(old) == match_key(new):

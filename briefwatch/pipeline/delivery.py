@@ -13,11 +13,11 @@ sees those changes again, flagged by ``carried_from_runs``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from briefwatch.contract import Report
 from briefwatch.pipeline.hooks import Hook
 
-Deliverer = Callable[[dict[str, Any]], None]
+Deliverer = Callable[[Report], None]
 deliverer_hook: Hook[Deliverer] = Hook()
 
 
@@ -26,7 +26,7 @@ def install(deliverer: Deliverer | None) -> Deliverer | None:
     return deliverer_hook.install(deliverer)
 
 
-def deliver(report: dict[str, Any]) -> bool:
+def deliver(report: Report) -> bool:
     """Give ``report`` to the installed deliverer (its errors propagate: the run is then
     not marked reported); whether one was installed."""
     deliverer = deliverer_hook.current

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from briefwatch.contract import Report
 from briefwatch.errors import StoreBusyError, StoreError
 from briefwatch.pipeline import delivery, progress
 from briefwatch.pipeline.sources import SourceItem, discover, resolve_sources
@@ -156,14 +157,14 @@ class IngestSteps:
                     for (item, fetched), result in zip(pages, results, strict=True)]
 
     def finish(self, db_path: str, run_id: int, roots: list[str],
-               seen: set[str]) -> dict[str, Any]:
+               seen: set[str]) -> Report:
         with Store(db_path) as store:
             for root in roots:
                 store.mark_gone(run_id, source_root=root, seen_locations=seen)
             store.finish_run(run_id, reported=False)  # marked once its report is delivered
             return store.run_report(run_id)
 
-    def publish(self, report: dict[str, Any]) -> None:
+    def publish(self, report: Report) -> None:
         """Publish the report where the runner shows reports (Prefect: artifacts)."""
 
     def retention(self, db_path: str, days: float) -> None:
@@ -209,7 +210,7 @@ def _writer_lock(steps: IngestSteps, store: Store, wait: float) -> Iterator[None
         lock.__exit__(None, None, None)
 
 
-def run_ingest(request: IngestRequest, steps: IngestSteps | None = None) -> dict[str, Any]:
+def run_ingest(request: IngestRequest, steps: IngestSteps | None = None) -> Report:
     """One ingest run over ``request``'s SOURCE files/directories, http(s) URLs and web
     sources into its store; returns the run's report (the JSON report contract), after
     handing it to the installed deliverer. A failing page fails that page (it is in the

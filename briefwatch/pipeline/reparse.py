@@ -28,6 +28,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from briefwatch.contract import Change as ChangeDict
+from briefwatch.contract import Page, ReparsePair, ReparseVersion, Report, Run
 from briefwatch.diff import diff_documents
 from briefwatch.errors import BriefwatchError, StoreError
 from briefwatch.model import Change, ChangeType, Document
@@ -116,7 +118,7 @@ def _parser_sources() -> Iterable[tuple[str, bytes]]:
 @dataclass(slots=True)
 class _Tally:
     counts: Counter[str] = field(default_factory=Counter)
-    pages: list[dict[str, Any]] = field(default_factory=list)  # dry run: report entries
+    pages: list[Page] = field(default_factory=list)  # dry run: report entries
 
     def add(self, page: PageReparse, versions_seen: int) -> None:
         c = self.counts
@@ -137,7 +139,7 @@ class _Tally:
 
 
 def reparse(store: Store, options: ReparseOptions,
-            progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+            progress: Callable[[int, int], None] | None = None) -> Report:
     """Re-parse the selected versions; returns the run's report (a dry run's is built in
     memory: ``run.id`` null). StoreBusyError when another run holds the store."""
     if options.dry_run:
@@ -161,7 +163,7 @@ def reparse(store: Store, options: ReparseOptions,
 
 
 def _dry_run(store: Store, options: ReparseOptions,
-             progress: Callable[[int, int], None] | None) -> dict[str, Any]:
+             progress: Callable[[int, int], None] | None) -> Report:
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     selection = store.reparse_selection(options.page, options.since)
     tally = _Tally()
@@ -173,7 +175,7 @@ def _dry_run(store: Store, options: ReparseOptions,
         if progress is not None:
             progress(done, len(selection))
     finished = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    run: dict[str, Any] = {
+    run: Run = {
         "id": None, "kind": REPARSE_KIND, "started_at": started, "finished_at": finished,
         "flow_run_id": None, "counts": tally.as_dict(), "status": "completed", "sources": [],
         "options": options.as_dict(),
@@ -181,14 +183,14 @@ def _dry_run(store: Store, options: ReparseOptions,
     return report_shape(run, tally.pages, dry_run=True)
 
 
-def _dry_entry(store: Store, page: PageReparse) -> dict[str, Any]:
+def _dry_entry(store: Store, page: PageReparse) -> Page:
     """A dry run's report page: what the reparse would write (added changes have no id)."""
     timeline = store.page_timeline(page.key)["page"]
     row = {"key": page.key, "url": timeline["url"], "title": timeline["title"],
            "version": timeline["version"], "status": page.status, "error": page.error}
     if page.current is not None:
         row |= {"url": page.current.url, "title": page.current.title}
-    added: list[dict[str, Any]] = []
+    added: list[ChangeDict] = []
     for pair in page.pairs:
         added.extend(change_to_dict(c) | {"from_version": pair.from_number,
                                           "to_version": pair.to_number} for c in pair.added)
@@ -198,14 +200,14 @@ def _dry_entry(store: Store, page: PageReparse) -> dict[str, Any]:
                       added, superseded)
 
 
-def _stored_change(store: Store, change_id: int) -> dict[str, Any]:
+def _stored_change(store: Store, change_id: int) -> ChangeDict:
     change = store.change(change_id)
     change.pop("page", None)
     change.pop("reviews", None)
     return change
 
 
-def _pairs_detail(pairs: Iterable[PairReparse]) -> list[dict[str, Any]]:
+def _pairs_detail(pairs: Iterable[PairReparse]) -> list[ReparsePair]:
     return [{"from_version": p.from_number, "to_version": p.to_number, "added": len(p.added),
              "superseded": len(p.superseded), "kept": len(p.kept),
              "title_change": p.title_change, "metadata_changes": p.metadata_changes}
@@ -287,11 +289,11 @@ def _reason(exc: BaseException) -> str:
 
 
 def _outcome(version: dict[str, Any], outcome: str, *, error: str) -> VersionReparse:
-    detail = {"version": version["number"], "outcome": outcome, "error": error}
+    detail: ReparseVersion = {"version": version["number"], "outcome": outcome, "error": error}
     return VersionReparse(version["id"], version["number"], outcome, None, detail)
 
 
-def version_detail(number: int, old: Document, new: Document) -> dict[str, Any]:
+def version_detail(number: int, old: Document, new: Document) -> ReparseVersion:
     """What the new parse of a version sees differently from its stored parse."""
     diff = diff_documents(old, new)
     types = Counter(c.type.value for c in diff.changes)

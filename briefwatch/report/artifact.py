@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from briefwatch.contract import Page, Report
 from briefwatch.report.escape import md_escape
 from briefwatch.report.markdown import render_markdown
 
@@ -20,7 +21,7 @@ ARTIFACT_MAX_CHARS = 1_000_000
 ARTIFACT_MAX_TEXT = 2_000
 
 
-def prefect_table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def prefect_table_rows(report: Report) -> list[dict[str, Any]]:
     """The changed-pages table artifact's rows. Prefect's UI renders every string cell as
     Markdown, so page content in them is escaped as in the Markdown report."""
     return [
@@ -31,12 +32,12 @@ def prefect_table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def render_markdown_artifact(report: dict[str, Any], *, max_chars: int = ARTIFACT_MAX_CHARS,
+def render_markdown_artifact(report: Report, *, max_chars: int = ARTIFACT_MAX_CHARS,
                              max_text: int = ARTIFACT_MAX_TEXT) -> str:
     """:func:`render_markdown` for a Prefect artifact: statements longer than ``max_text``
     clipped (saying so), the text cut at the last page boundary under ``max_chars`` with a
     line naming the command that prints the whole report."""
-    clipped = {**report, "pages": [_clipped_page(p, max_text) for p in report["pages"]]}
+    clipped: Report = {**report, "pages": [_clipped_page(p, max_text) for p in report["pages"]]}
     text = render_markdown(clipped)
     if len(text) <= max_chars:
         return text
@@ -54,7 +55,7 @@ def _clip(text: Any, limit: int) -> Any:
     return f"{text[:limit]} … [{len(text) - limit:,} more characters]"
 
 
-def _clipped_page(page: dict[str, Any], limit: int) -> dict[str, Any]:
+def _clipped_page(page: Page, limit: int) -> Page:
     changes = page.get("changes")
     if not changes:
         return page

@@ -21,8 +21,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from briefwatch.contract import Page, Run
 from briefwatch.diff.significance import Level
 from briefwatch.report.escape import neutralise_controls
 from briefwatch.report.html import change_fragment_html
@@ -61,7 +61,7 @@ def feed_id_for(store_path: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"briefwatch-feed:{store_path}").urn
 
 
-def entry_id(page: dict[str, Any], run_id: int) -> str:
+def entry_id(page: Page, run_id: int | None) -> str:
     if page["status"] == "gone":
         name = f"{page['key']}#gone-run{run_id}"
     else:
@@ -107,9 +107,9 @@ def build_feed(reports: Iterable[Report], options: FeedOptions, *, now: str | No
     return document + b"\n"
 
 
-def _entry(page: dict[str, Any], run: dict[str, Any], updated: str) -> ET.Element:
+def _entry(page: Page, run: Run, updated: str) -> ET.Element:
     entry = ET.Element(_tag("entry"))
-    _text(entry, "id", entry_id(page, int(run["id"])))
+    _text(entry, "id", entry_id(page, run["id"]))
     _text(entry, "title", _title(page))
     _text(entry, "updated", updated)
     _text(entry, "published", updated)
@@ -117,16 +117,17 @@ def _entry(page: dict[str, Any], run: dict[str, Any], updated: str) -> ET.Elemen
     if str(url).lower().startswith(("http://", "https://")):
         ET.SubElement(entry, _tag("link"), rel="alternate", type="text/html", href=_clean(url))
     ET.SubElement(entry, _tag("category"), scheme=STATUS_SCHEME, term=page["status"])
-    if page.get("significance"):
+    significance = page.get("significance")
+    if significance:
         ET.SubElement(entry, _tag("category"), scheme=SIGNIFICANCE_SCHEME,
-                      term=page["significance"], label=f"significance: {page['significance']}")
+                      term=significance, label=f"significance: {significance}")
     _text(entry, "summary", _summary(page, run)).set("type", "text")
     content = _text(entry, "content", change_fragment_html(page))
     content.set("type", "html")
     return entry
 
 
-def _title(page: dict[str, Any]) -> str:
+def _title(page: Page) -> str:
     name = " ".join(str(page.get("title") or page["key"]).split())
     if page["status"] == "changed":
         versions = f" (v{page.get('previous_version')} → v{page.get('version')})"
@@ -135,7 +136,7 @@ def _title(page: dict[str, Any]) -> str:
     return f"{page['status'].capitalize()}: {name}{versions}"
 
 
-def _summary(page: dict[str, Any], run: dict[str, Any]) -> str:
+def _summary(page: Page, run: Run) -> str:
     changes = page.get("changes") or []
     if page["status"] == "gone":
         return f"Run {run['id']}: the page is no longer found where it was read."

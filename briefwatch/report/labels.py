@@ -5,8 +5,8 @@ figures, tags and the compact word diff. Each takes the escaping function of its
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from briefwatch.contract import Change, Page, Report, Run
 from briefwatch.report.views import order_changes, review_counts, significance_counts
 
 __all__ = ["CHANGE_MARK", "CONTEXT_WORDS", "MAX_NEW_PAGE_STATEMENTS", "Escape", "carried_line",
@@ -19,7 +19,7 @@ MAX_NEW_PAGE_STATEMENTS = 12  # a new page's statements are all "added"; show th
 CONTEXT_WORDS = 6  # words of unchanged context kept around each edit in a word diff
 
 
-def counts_line(run: dict[str, Any]) -> str:
+def counts_line(run: Run) -> str:
     counts = run.get("counts") or {}
     line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("new", "changed", "unchanged", "gone",
                                                         "failed"))
@@ -27,7 +27,7 @@ def counts_line(run: dict[str, Any]) -> str:
     return line + (f", {counts['blocked']} blocked" if counts.get("blocked") else "")
 
 
-def carried_note(page: dict[str, Any]) -> str:
+def carried_note(page: Page) -> str:
     """"carried over from run 5 (…)" for a page whose outcomes come from earlier runs whose
     reports were never delivered (see ``briefwatch.store.carryover``); "" otherwise."""
     runs = page.get("carried_from_runs") or []
@@ -38,17 +38,17 @@ def carried_note(page: dict[str, Any]) -> str:
             "(stopped before its report was delivered)")
 
 
-def carried_line(run: dict[str, Any]) -> str:
+def carried_line(run: Run) -> str:
     """The run summary's line about carried-over pages; "" when there are none."""
-    carried = run.get("carried_over") or {}
-    if not carried.get("pages"):
+    carried = run.get("carried_over")
+    if not carried or not carried.get("pages"):
         return ""
     runs = ", ".join(str(r) for r in carried.get("contributing_runs") or [])
     return (f"includes {carried['pages']} page(s), {carried.get('changes', 0)} change(s) "
             f"carried over from undelivered run(s) {runs}")
 
 
-def speaker_label(change: dict[str, Any], esc: Escape) -> str:
+def speaker_label(change: Change, esc: Escape) -> str:
     speaker, old = change.get("speaker"), change.get("old_speaker")
     if change["type"] == "reattributed" or (change["type"] == "changed" and
                                             (old or "") != (speaker or "")):
@@ -56,12 +56,12 @@ def speaker_label(change: dict[str, Any], esc: Escape) -> str:
     return esc(speaker) if speaker else ""
 
 
-def numbers_line(change: dict[str, Any], esc: Escape) -> str:
+def numbers_line(change: Change, esc: Escape) -> str:
     nums = change.get("numbers") or []
     return ", ".join(f"{esc(n.get('old') or '∅')} → {esc(n.get('new') or '∅')}" for n in nums)
 
 
-def summary_lines(report: dict[str, Any]) -> list[str]:
+def summary_lines(report: Report) -> list[str]:
     """Significance and review counts of the report's changes, and its filter, if any."""
     pages = report["pages"]
     sig = significance_counts(pages)
@@ -82,7 +82,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def change_tags(change: dict[str, Any]) -> str:
+def change_tags(change: Change) -> str:
     """``high: figure changed … · change 12 unreviewed`` (plain text, not escaped)."""
     parts = []
     if change.get("significance"):
@@ -95,7 +95,7 @@ def change_tags(change: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def shown_changes(page: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def shown_changes(page: Page) -> tuple[list[Change], int]:
     """The changes a page shows people, in review order, and how many more are not shown (a
     new page's statements: the first :data:`MAX_NEW_PAGE_STATEMENTS`, in page order)."""
     changes = page.get("changes") or []

@@ -4,8 +4,7 @@ link."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from briefwatch.contract import Change, Page, Report
 from briefwatch.report.escape import md_code, md_escape
 from briefwatch.report.labels import (
     carried_line,
@@ -23,7 +22,7 @@ from briefwatch.report.views import order_pages
 __all__ = ["markdown_change", "markdown_page", "render_markdown"]
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def render_markdown(report: Report) -> str:
     run = report["run"]
     lines = [f"# briefwatch run {run['id']}", ""]
     lines.append(f"- started: {md_escape(run.get('started_at'))}")
@@ -47,7 +46,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_page(page: dict[str, Any]) -> list[str]:
+def markdown_page(page: Page) -> list[str]:
     """One page of a report (or a diff of two versions) as Markdown lines."""
     title = md_escape(page.get("title") or page["key"])
     version = page.get("version")
@@ -60,8 +59,8 @@ def markdown_page(page: dict[str, Any]) -> list[str]:
         out.append(f"- _{carried_note(page)}_")
     if page.get("error"):
         out.append(f"- **error:** {md_escape(page['error'])}")
-    if page.get("title_change"):
-        tc = page["title_change"]
+    tc = page.get("title_change")
+    if tc:
         out.append(f"- **title:** {md_escape(tc.get('old'))} → {md_escape(tc.get('new'))}")
     shown, hidden = shown_changes(page)
     for change in shown:
@@ -71,7 +70,7 @@ def markdown_page(page: dict[str, Any]) -> list[str]:
     return out
 
 
-def markdown_change(change: dict[str, Any], *, tags: bool = True) -> str:
+def markdown_change(change: Change, *, tags: bool = True) -> str:
     """A change as one Markdown list item."""
     kind = change["type"]
     who = speaker_label(change, md_escape)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
+from briefwatch.contract import Report
 from briefwatch.report import reparse
 from briefwatch.report.html import render_report_html
 from briefwatch.report.markdown import render_markdown
@@ -19,11 +19,11 @@ from briefwatch.report.text import render_text
 
 __all__ = ["FORMATS", "RENDERERS", "Renderer", "render", "render_json"]
 
-Renderer = Callable[[dict[str, Any]], str]
+Renderer = Callable[[Report], str]
 FORMATS = ("json", "markdown", "text", "html")
 
 
-def render_json(report: dict[str, Any]) -> str:
+def render_json(report: Report) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -37,7 +37,7 @@ RENDERERS: dict[tuple[str, str], Renderer] = {
 }
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
+def render(report: Report, fmt: str) -> str:
     """``report`` rendered as ``fmt`` (json, markdown, text or html); ValueError for any
     other format."""
     if fmt not in FORMATS:

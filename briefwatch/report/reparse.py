@@ -9,19 +9,26 @@ changes the reparse added between versions). Page text is escaped as in every re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from briefwatch.contract import (
+    Change,
+    Page,
+    ReparseDetail,
+    ReparsePair,
+    ReparseVersion,
+    Report,
+    Run,
+)
 from briefwatch.report.escape import md_code, md_escape, plain
 from briefwatch.report.markdown import markdown_change
 from briefwatch.report.text import text_change
 
-Report = dict[str, Any]
 MAX_STATEMENT_CHANGES = 8  # per version, in text and Markdown (the JSON has them all)
 
 __all__ = ["render_markdown", "render_text", "summary_line"]
 
 
-def summary_line(run: dict[str, Any]) -> str:
+def summary_line(run: Run) -> str:
     """``pages: 3 re-parsed, 8 unchanged, 0 failed; versions: ...; changes: ...``"""
     c = run.get("counts") or {}
     return (f"pages: {c.get('reparsed', 0)} re-parsed, {c.get('unchanged', 0)} unchanged, "
@@ -31,13 +38,13 @@ def summary_line(run: dict[str, Any]) -> str:
             f"{c.get('changes_superseded', 0)} superseded, {c.get('changes_kept', 0)} kept")
 
 
-def _heading(run: dict[str, Any]) -> str:
+def _heading(run: Run) -> str:
     what = "dry run (nothing written)" if run.get("dry_run") else f"run {run.get('id')}"
     parser = (run.get("options") or {}).get("parser")
     return f"briefwatch reparse {what}" + (f", parser {parser}" if parser else "")
 
 
-def _version_line(version: dict[str, Any]) -> str:
+def _version_line(version: ReparseVersion) -> str:
     if version["outcome"] != "reparsed":
         label = "raw not kept" if version["outcome"] == "raw_not_kept" else "failed"
         return f"v{version['version']}: {label}: {version.get('error') or ''}".rstrip(": ")
@@ -49,21 +56,22 @@ def _version_line(version: dict[str, Any]) -> str:
     return line
 
 
-def _pair_line(pair: dict[str, Any]) -> str:
+def _pair_line(pair: ReparsePair) -> str:
     return (f"v{pair['from_version']} -> v{pair['to_version']}: changes {pair['added']} added,"
             f" {pair['superseded']} superseded, {pair['kept']} kept")
 
 
-def _page_lines(page: dict[str, Any], esc: Callable[[str | None], str], indent: str,
-                change_lines: Callable[[dict[str, Any]], list[str]]) -> list[str]:
-    detail = page.get("reparse") or {}
+def _page_lines(page: Page, esc: Callable[[str | None], str], indent: str,
+                change_lines: Callable[[Change], list[str]]) -> list[str]:
+    detail: ReparseDetail = page.get("reparse") or {
+        "versions": [], "pairs": [], "superseded_changes": []}
     out = []
     if page.get("error"):
         out.append(f"{indent}error: {esc(page['error'])}")
     for version in detail.get("versions") or []:
         out.append(f"{indent}{esc(_version_line(version))}")
-        if version.get("title_change"):
-            tc = version["title_change"]
+        tc = version.get("title_change")
+        if tc:
             out.append(f"{indent}  title: {esc(tc.get('old'))!r} -> {esc(tc.get('new'))!r}")
         for key in sorted(version.get("metadata_changes") or {}):
             out.append(f"{indent}  metadata: {esc(key)}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from briefwatch.contract import ChangeDetail
 from briefwatch.report.escape import plain
 from briefwatch.report.text import text_change, text_page
 from briefwatch.report.views import PageDict, order_changes
@@ -90,7 +91,7 @@ def search_text(query: str, hits: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def change_text(change: dict[str, Any]) -> str:
+def change_text(change: ChangeDetail) -> str:
     """One stored change, its page and its review history."""
     page = change["page"]
     lines = [f"change {change['id']}: {change['type']} in "

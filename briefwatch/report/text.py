@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from briefwatch.contract import Change, Page, Report
 from briefwatch.report.escape import plain
 from briefwatch.report.labels import (
     CHANGE_MARK,
@@ -23,7 +22,7 @@ from briefwatch.report.views import order_pages
 __all__ = ["render_text", "text_change", "text_page"]
 
 
-def render_text(report: dict[str, Any]) -> str:
+def render_text(report: Report) -> str:
     run = report["run"]
     lines = [f"briefwatch run {run['id']}  ({plain(run.get('started_at'))} → "
              f"{plain(run.get('finished_at'))})"]
@@ -47,7 +46,7 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text_page(page: dict[str, Any]) -> list[str]:
+def text_page(page: Page) -> list[str]:
     """One page of a report (or a diff of two versions) as indented lines."""
     version = page.get("version")
     prev = page.get("previous_version")
@@ -59,8 +58,8 @@ def text_page(page: dict[str, Any]) -> list[str]:
         out.append(f"    {carried_note(page)}")
     if page.get("error"):
         out.append(f"    error: {plain(page['error'])}")
-    if page.get("title_change"):
-        tc = page["title_change"]
+    tc = page.get("title_change")
+    if tc:
         out.append(f"    title: {plain(tc.get('old'))!r} -> {plain(tc.get('new'))!r}")
     shown, hidden = shown_changes(page)
     for change in shown:
@@ -70,7 +69,7 @@ def text_page(page: dict[str, Any]) -> list[str]:
     return out
 
 
-def text_change(change: dict[str, Any], *, tags: bool = True) -> list[str]:
+def text_change(change: Change, *, tags: bool = True) -> list[str]:
     """A change as indented lines; ``tags``: show its significance and review state (not
     for a new page's statements, which are all "added")."""
     mark = CHANGE_MARK.get(change["type"], "?")

@@ -15,14 +15,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from briefwatch.contract import Change as ChangeDict
+from briefwatch.contract import FilterOptions, Report
+from briefwatch.contract import Page as PageDict
 from briefwatch.diff.significance import Level, assess_change, page_level, parse_level
 from briefwatch.model import Change, PageDiff
 
-Report = dict[str, Any]
-ChangeDict = dict[str, Any]
-PageDict = dict[str, Any]
+__all__ = ["ChangeDict", "PageDict", "Report"]  # the contract's types, by their old names
 
 STATUS_ORDER = ("failed", "blocked", "changed", "new", "gone", "unchanged")
 REVIEW_ORDER = ("unreviewed", "flagged", "reviewed", "dismissed")
@@ -58,7 +58,7 @@ class ReportFilter:
             parts.append("unreviewed only")
         return ", ".join(parts)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> FilterOptions:
         return {
             "min_significance": None if self.min_significance is None
             else self.min_significance.label,
@@ -100,8 +100,8 @@ def filter_report(report: Report, flt: ReportFilter) -> Report:
             continue
         kept_pages.append(page)
     result["pages"] = kept_pages
-    result["filter"] = flt.as_dict() | {"hidden_changes": hidden_changes,
-                                        "hidden_pages": hidden_pages}
+    result["filter"] = {**flt.as_dict(), "hidden_changes": hidden_changes,
+                        "hidden_pages": hidden_pages}
     return result
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from briefwatch.contract import Change
 from briefwatch.store.queries.change import added_dict
 from briefwatch.store.rows import Row, from_json, to_json
 
@@ -70,14 +71,14 @@ def titles_as_seen(db: Database, run_id: int, rows: Iterable[Row]) -> list[Row]:
 
 
 def added_as_seen(
-    db: Database, run_id: int, grouped: dict[int, list[dict[str, Any]]]
-) -> dict[int, list[dict[str, Any]]]:
+    db: Database, run_id: int, grouped: dict[int, list[Change]]
+) -> dict[int, list[Change]]:
     """A run report's ``added`` statements of new pages (by version id), those of versions
     a reparse after run ``run_id`` rewrote replaced by the statements the run saw."""
     for version_id, archive in archives_after(db, run_id, grouped).items():
         first = grouped[version_id][0]
         grouped[version_id] = [
-            added_dict(row, run_id=first["run_id"], version=first["to_version"])
+            added_dict(row, run_id=first.get("run_id"), version=first.get("to_version"))
             for row in old_statement_rows(db, archive, version_id)
         ]
     return grouped

@@ -1,9 +1,9 @@
 """Stored changes as report dicts: one query shape for run reports, page timelines, the
 speaker view and reviews.
 
-A change dict has the JSON report contract's fields (``id, type, kind, speaker,
-old_speaker, old, new, numbers, words, similarity, position, old_position``) plus, added
-by this release: ``significance`` (``low|medium|high``, computed now by
+A change dict (``briefwatch.contract.Change``) has the JSON report contract's fields
+(``id, type, kind, speaker, old_speaker, old, new, numbers, words, similarity, position,
+old_position``) plus, added by this release: ``significance`` (``low|medium|high``, computed now by
 :mod:`briefwatch.diff.significance`), ``significance_reason``, ``review_status``
 (``unreviewed|reviewed|dismissed|flagged``), ``review_note``, ``reviewed_at``, ``reviewer``,
 ``run_id``, ``from_version`` and ``to_version`` (version numbers), ``superseded_by_run``
@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from briefwatch.contract import Change, UnscoredChange
 from briefwatch.diff.significance import assess_dict
 from briefwatch.store.rows import from_json
 
@@ -40,15 +41,22 @@ _SELECT = """
 """
 
 
-def with_significance(change: dict[str, Any]) -> dict[str, Any]:
-    """``change`` with ``significance`` and ``significance_reason`` set (in place)."""
+class StoredChange(Change, total=False):
+    """A change dict with the private keys ``changes_where`` adds (dropped before a report
+    is returned)."""
+
+    _to_version_id: int
+    _page_id: int
+
+
+def with_significance(change: UnscoredChange) -> Change:
+    """``change`` with ``significance`` and ``significance_reason`` added."""
     assessment = assess_dict(change)
-    change["significance"] = assessment.level.label
-    change["significance_reason"] = assessment.reason
-    return change
+    return {**change, "significance": assessment.level.label,
+            "significance_reason": assessment.reason}
 
 
-def change_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def change_dict(row: Mapping[str, Any]) -> Change:
     return with_significance(
         {
             "id": row["id"],
@@ -77,7 +85,7 @@ def change_dict(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def added_dict(
     row: Mapping[str, Any], *, run_id: int | None, version: int | None
-) -> dict[str, Any]:
+) -> Change:
     """A statement of a page's first version, reported as ``added`` (no change row: no id,
     so it cannot be reviewed; its review status stays ``unreviewed``)."""
     return with_significance(
@@ -106,18 +114,28 @@ def added_dict(
     )
 
 
-def changes_where(db: Database, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+def changes_where(db: Database, where: str, params: Sequence[Any]) -> list[StoredChange]:
     """Change dicts of the changes matching ``where`` (SQL over alias ``c``), in diff order."""
     sql = f"{_SELECT} WHERE {where} ORDER BY c.to_version_id, c.id"
-    return [change_dict(row) | {"_to_version_id": row["to_version_id"],
-                                "_page_id": row["page_id"]}
-            for row in db.query(sql, list(params))]
+    return [_stored(change_dict(row), row) for row in db.query(sql, list(params))]
 
 
-def grouped_by_version(changes: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+def _stored(change: Change, row: Mapping[str, Any]) -> StoredChange:
+    stored: StoredChange = {**change, "_to_version_id": row["to_version_id"],
+                            "_page_id": row["page_id"]}
+    return stored
+
+
+def without_private(change: StoredChange) -> tuple[Change, int]:
+    """A ``changes_where`` change without its private keys (in place), and its page id."""
+    change.pop("_to_version_id", None)
+    return change, change.pop("_page_id")
+
+
+def grouped_by_version(changes: list[StoredChange]) -> dict[int, list[Change]]:
     """``changes_where`` output grouped by the id of the version they lead to (the private
     ``_to_version_id`` / ``_page_id`` keys are dropped)."""
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[int, list[Change]] = defaultdict(list)
     for change in changes:
         version_id = change.pop("_to_version_id")
         change.pop("_page_id", None)

@@ -11,7 +11,8 @@ produces is marked ``changes.superseded_run_id`` (never deleted: reviews and old
 refer to it), one it still produces is kept as is (same versions, type, old and new
 statement: its id and reviews stay), a new one is inserted with ``run_id`` = the reparse.
 
-Reparse run report (``Store.run_report`` of a ``reparse`` run; fields are only ever added)::
+Reparse run report (``Store.run_report`` of a ``reparse`` run; fields are only ever added;
+as types: ``briefwatch.contract``)::
 
     {"run": {"id", "kind": "reparse", "started_at", "finished_at", "flow_run_id": null,
              "status", "sources": [], "options": {"page", "since", "parser"},
@@ -46,14 +47,16 @@ sections or typography moved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from briefwatch.contract import Change as ChangeDict
+from briefwatch.contract import Page, ReparsePair, ReparseVersion, Report, Run, TitleChange
 from briefwatch.model import Change, Document
-from briefwatch.store.queries.change import changes_where
+from briefwatch.store.queries.change import StoredChange, changes_where, without_private
 from briefwatch.store.queries.report import page_significance, run_fields, run_summary
 from briefwatch.store.records import RunSummary
 from briefwatch.store.rows import Row, from_json, now_iso, to_json, version_row
@@ -81,7 +84,7 @@ class VersionReparse:
     number: int
     outcome: str
     document: Document | None
-    detail: dict[str, Any]
+    detail: ReparseVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ class PairReparse:
     superseded: tuple[int, ...]  # ids of stored changes the new parse does not produce
     kept: tuple[int, ...]  # ids of stored changes it produces again
     added: tuple[Change, ...]  # changes to store
-    title_change: dict[str, str | None] | None = None
+    title_change: TitleChange | None = None
     metadata_changes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -244,7 +247,7 @@ def is_reparse_run(db: Database, run_id: int) -> bool:
     return row is not None and row["kind"] == REPARSE_KIND
 
 
-def report(db: Database, run_id: int) -> dict[str, Any]:
+def report(db: Database, run_id: int) -> Report:
     """The report of reparse run ``run_id`` (shape: the module docstring)."""
     summary = run_summary(db, run_id)
     counts = dict.fromkeys(COUNT_KEYS, 0) | summary.counts
@@ -289,24 +292,23 @@ def written_counts(db: Database, run_id: int) -> dict[str, int]:
     return counts
 
 
-def summary_dict(summary: RunSummary, counts: dict[str, int]) -> dict[str, Any]:
+def summary_dict(summary: RunSummary, counts: dict[str, int]) -> Run:
     return {"id": summary.id, "kind": REPARSE_KIND, **run_fields(summary, counts)}
 
 
-def report_shape(run: dict[str, Any], pages: list[dict[str, Any]], *,
-                 dry_run: bool) -> dict[str, Any]:
+def report_shape(run: Run, pages: list[Page], *, dry_run: bool) -> Report:
     order = {"failed": 0, "reparsed": 1, "unchanged": 2}
     pages.sort(key=lambda p: (order.get(p["status"], 3), p["key"]))
     return {"run": run | {"dry_run": dry_run}, "pages": pages}
 
 
 def page_entry(
-    row: Row, versions: list[dict[str, Any]], pairs: list[dict[str, Any]],
-    added: list[dict[str, Any]], superseded: list[dict[str, Any]],
-) -> dict[str, Any]:
+    row: Mapping[str, Any], versions: list[ReparseVersion], pairs: list[ReparsePair],
+    added: list[ChangeDict], superseded: list[ChangeDict],
+) -> Page:
     """One page of a reparse report (``row``: key, url, title, version, status, error)."""
     current = next((v for v in versions if v["version"] == row["version"]), None)
-    entry = {
+    entry: Page = {
         "key": row["key"],
         "url": row["url"],
         "title": row["title"],
@@ -321,13 +323,14 @@ def page_entry(
         "note": page_note(versions, pairs),
         "skipped_parse": False,
         "reparse": {"versions": versions, "pairs": pairs, "superseded_changes": superseded},
+        "significance": None,
     }
     entry["significance"] = page_significance(
         {"status": "changed", "changes": added, "title_change": entry["title_change"]})
     return entry
 
 
-def page_note(versions: list[dict[str, Any]], pairs: list[dict[str, Any]]) -> str | None:
+def page_note(versions: list[ReparseVersion], pairs: list[ReparsePair]) -> str | None:
     reparsed = sum(v["outcome"] == "reparsed" for v in versions)
     parts = []
     if reparsed:
@@ -342,16 +345,16 @@ def page_note(versions: list[dict[str, Any]], pairs: list[dict[str, Any]]) -> st
     return "; ".join(parts) or None
 
 
-def grouped_by_page(changes: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    by_page: dict[int, list[dict[str, Any]]] = {}
-    for change in changes:
-        change.pop("_to_version_id", None)
-        by_page.setdefault(change.pop("_page_id"), []).append(change)
+def grouped_by_page(changes: list[StoredChange]) -> dict[int, list[ChangeDict]]:
+    by_page: dict[int, list[ChangeDict]] = {}
+    for stored in changes:
+        change, page_id = without_private(stored)
+        by_page.setdefault(page_id, []).append(change)
     return by_page
 
 
-def _versions_by_page(db: Database, run_id: int) -> dict[int, list[dict[str, Any]]]:
-    by_page: dict[int, list[dict[str, Any]]] = {}
+def _versions_by_page(db: Database, run_id: int) -> dict[int, list[ReparseVersion]]:
+    by_page: dict[int, list[ReparseVersion]] = {}
     for row in db.query(
         "SELECT rv.page_id, rv.detail FROM reparse_versions rv "
         "JOIN versions v ON v.id = rv.version_id WHERE rv.run_id = ? ORDER BY v.number",

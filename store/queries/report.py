@@ -1,6 +1,7 @@
 """Read-side queries: run reports, page histories, page lists, search.
 
-Run report JSON contract (other tools read it; fields may be added, never renamed/dropped)::
+Run report JSON contract (other tools read it; fields may be added, never renamed/dropped;
+as types: ``briefwatch.contract``, published as ``docs/report.schema.json``)::
 
     {"run": {"id", "started_at", "finished_at", "flow_run_id", "counts": {new, changed,
              unchanged, gone, failed, + blocked}, + "status", "sources", "options",
@@ -55,14 +56,21 @@ Run report JSON contract (other tools read it; fields may be added, never rename
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlite_utils import Database
 
+from briefwatch.contract import Change, Page, Report, Run
 from briefwatch.diff.significance import page_level, parse_level
 from briefwatch.errors import PageNotFoundError, RunNotFoundError, StoreError
-from briefwatch.store.carryover import CARRIED_STATUSES, carried_summary, merge_carried, page_counts
+from briefwatch.store.carryover import (
+    CARRIED_STATUSES,
+    PageDict,
+    carried_summary,
+    merge_carried,
+    page_counts,
+)
 from briefwatch.store.queries.archive import added_as_seen, titles_as_seen
 from briefwatch.store.queries.change import added_dict, changes_where, grouped_by_version
 from briefwatch.store.records import (
@@ -128,20 +136,21 @@ def run_summary(db: Database, run_id: int) -> RunSummary:
     )
 
 
-def run_report(db: Database, run_id: int) -> dict[str, Any]:
+def run_report(db: Database, run_id: int) -> Report:
     summary = run_summary(db, run_id)
     carried = carried_runs(db, run_id)
-    pages = _page_entries(db, [run_id])
+    entries = _page_entries(db, [run_id])
     counts = summary.counts
     if carried:
         earlier = _page_entries(db, [r["id"] for r in carried], statuses=CARRIED_STATUSES)
-        pages = merge_carried(run_id, pages, earlier, page_significance)
-        counts = page_counts(pages, list(summary.counts))
+        entries = merge_carried(run_id, entries, earlier, page_significance)
+        counts = page_counts(entries, list(summary.counts))
     else:
-        pages = [{**page, "carried_from_runs": []} for page in pages]
-    for page in pages:
-        page.pop("_page_id", None)
-        page.pop("_run_id", None)
+        entries = [{**page, "carried_from_runs": []} for page in entries]
+    for entry in entries:
+        entry.pop("_page_id", None)
+        entry.pop("_run_id", None)
+    pages: list[Page] = list(entries)
     pages.sort(key=lambda p: (_ORDER[p["status"]], p["key"], p["location"] or "",
                               p["carried_from_runs"]))
     return {
@@ -154,7 +163,7 @@ def run_report(db: Database, run_id: int) -> dict[str, Any]:
     }
 
 
-def run_fields(summary: RunSummary, counts: dict[str, int]) -> dict[str, Any]:
+def run_fields(summary: RunSummary, counts: dict[str, int]) -> Run:
     """The ``run`` object's fields every report kind shares (ingest and reparse)."""
     return {
         "id": summary.id,
@@ -200,14 +209,14 @@ def mark_reported(db: Database, run_id: int, when: str) -> list[int]:
 
 
 def _page_entries(db: Database, run_ids: Sequence[int],
-                  statuses: Sequence[str] = OUTCOMES) -> list[dict[str, Any]]:
+                  statuses: Sequence[str] = OUTCOMES) -> list[PageDict]:
     """Report page entries of the runs' outcomes with one of ``statuses`` (with the private
     ``_page_id`` / ``_run_id`` keys)."""
     params = [to_json(list(run_ids)), to_json(list(statuses))]
     changes = _changes_by_version(db, run_ids)
     added = _added_by_version(db, run_ids)
     return [
-        _page_entry(row, changes, added) | {"_page_id": row["page_id"], "_run_id": row["run_id"]}
+        {**_page_entry(row, changes, added), "_page_id": row["page_id"], "_run_id": row["run_id"]}
         for row in titles_as_seen(db, max(run_ids), db.query(
             """
             SELECT coalesce(pr.key, p.key, pr.location) AS key,
@@ -230,8 +239,8 @@ def _page_entries(db: Database, run_ids: Sequence[int],
 
 
 def _page_entry(
-    row: Row, changes: dict[int, list[dict[str, Any]]], added: dict[int, list[dict[str, Any]]]
-) -> dict[str, Any]:
+    row: Row, changes: dict[int, list[Change]], added: dict[int, list[Change]]
+) -> Page:
     status = row["status"]
     version_id = row["version_id"]
     if status == "changed":
@@ -241,7 +250,7 @@ def _page_entry(
     else:
         page_changes = []
     title = row["version_title"] if version_id is not None else row["page_title"]
-    entry = {
+    entry: Page = {
         "key": row["key"],
         "url": row["url"],
         "title": title,
@@ -255,18 +264,19 @@ def _page_entry(
         "location": row["location"],
         "note": row["note"],
         "skipped_parse": bool(row["skipped_parse"]),
+        "significance": None,
     }
     entry["significance"] = page_significance(entry)
     return entry
 
 
-def _changes_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+def _changes_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[Change]]:
     return grouped_by_version(changes_where(
         db, "c.run_id IN (SELECT value FROM json_each(?))", [to_json(list(run_ids))]))
 
 
-def _added_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+def _added_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[Change]]:
+    grouped: dict[int, list[Change]] = defaultdict(list)
     for row in db.query(
         """
         SELECT pr.version_id, pr.run_id, v.number, vs.position,
@@ -285,7 +295,7 @@ def _added_by_version(db: Database, run_ids: Sequence[int]) -> dict[int, list[di
     return added_as_seen(db, max(run_ids, default=0), grouped)  # re-parsed since: as it was
 
 
-def page_significance(page: dict[str, Any]) -> str | None:
+def page_significance(page: Mapping[str, Any]) -> str | None:
     """A report page's level (see ``briefwatch.diff.significance.page_level``) as its label."""
     level = page_level(
         page["status"],

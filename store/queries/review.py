@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from briefwatch.contract import ChangeDetail
 from briefwatch.errors import ChangeNotFoundError, StoreError, VersionNotFoundError
-from briefwatch.store.queries.change import changes_where, grouped_by_version
+from briefwatch.store.queries.change import changes_where, grouped_by_version, without_private
 from briefwatch.store.queries.report import history, page_significance, resolve_page
 from briefwatch.store.records import ReviewRecord, ReviewStatus
 from briefwatch.store.rows import Row, from_json, now_iso, to_json
@@ -162,17 +163,17 @@ def speaker_view(db: Database, query: str) -> dict[str, Any]:
 # ------------------------------------------------------------------- reviews
 
 
-def change_detail(db: Database, change_id: int) -> dict[str, Any]:
+def change_detail(db: Database, change_id: int) -> ChangeDetail:
     """One stored change with its page and its review history (oldest first)."""
     found = changes_where(db, "c.id = ?", [change_id])
     if not found:
         raise ChangeNotFoundError(f"no change {change_id} in the store")
-    change = found[0]
-    change.pop("_to_version_id")
-    info = page_info(db, change.pop("_page_id"))
-    change["page"] = {k: info[k] for k in ("key", "url", "title")}
-    change["reviews"] = [asdict(r) for r in reviews(db, change_id)]
-    return change
+    change, page_id = without_private(found[0])
+    info = page_info(db, page_id)
+    detail: ChangeDetail = {**change, "page": {"key": info["key"], "url": info["url"],
+                                               "title": info["title"]},
+                            "reviews": [asdict(r) for r in reviews(db, change_id)]}
+    return detail
 
 
 def reviews(db: Database, change_id: int) -> list[ReviewRecord]:
