@@ -32,7 +32,7 @@ from prefect.runtime import task_run
 from prefect.utilities.annotations import quote
 
 from briefwatch.errors import BriefwatchError
-from briefwatch.pipeline.ingest import IngestSteps, chunks
+from briefwatch.pipeline.ingest import IngestSteps, all_connections_lost, chunks
 from briefwatch.pipeline.steps import IngestOptions, PageResult
 from briefwatch.pipeline.web import (
     WebItem,
@@ -41,7 +41,7 @@ from briefwatch.pipeline.web import (
 )
 from briefwatch.store import WebState
 from briefwatch.web.config import WebConfig
-from briefwatch.web.fetch import Fetched, Fetcher, FetchStatus
+from briefwatch.web.fetch import Fetched, Fetcher
 
 T = TypeVar("T")
 
@@ -84,9 +84,7 @@ def fetch_task(items: list[WebItem], states: dict[str, WebState],
         fetcher.forget_unavailable()
     fetched = list(fetcher.fetch_many(
         [(i.url, validators_for(states.get(i.url))) for i in items]))
-    lost = all(f.status is FetchStatus.FAILED and f.transient and f.http_status is None
-               for f in fetched)
-    if fetched and lost and attempt <= fetcher.options.task_retries:
+    if all_connections_lost(fetched) and attempt <= fetcher.options.task_retries:
         raise ConnectionsLostError(
             f"all {len(fetched)} page(s) of this batch lost their connection "
             f"(first: {fetched[0].error}); retrying the batch")

@@ -21,11 +21,6 @@ Deliverer = Callable[[Report], None]
 deliverer_hook: Hook[Deliverer] = Hook()
 
 
-def install(deliverer: Deliverer | None) -> Deliverer | None:
-    """Hand reports to ``deliverer`` (None: nobody); returns the one it replaces."""
-    return deliverer_hook.install(deliverer)
-
-
 def deliver(report: Report) -> bool:
     """Give ``report`` to the installed deliverer (its errors propagate: the run is then
     not marked reported); whether one was installed."""

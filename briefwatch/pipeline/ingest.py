@@ -12,6 +12,7 @@ so the CLI, the flow, the tests and the benches share one lifecycle.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,10 +41,10 @@ from briefwatch.pipeline.web import (
 from briefwatch.store import Store, WebState
 from briefwatch.store.maintenance import RetentionPolicy, drop_raw
 from briefwatch.web.config import WebConfig, load_web_config, split_sources
-from briefwatch.web.fetch import Fetched, Fetcher
+from briefwatch.web.fetch import Fetched, Fetcher, FetchStatus
 
-__all__ = ["RUNNER_FLOW", "RUNNER_IN_PROCESS", "IngestRequest", "IngestSteps", "chunks",
-           "run_ingest", "uses_process_pool"]
+__all__ = ["RUNNER_FLOW", "RUNNER_IN_PROCESS", "IngestRequest", "IngestSteps",
+           "all_connections_lost", "chunks", "run_ingest", "uses_process_pool"]
 
 LOG = logging.getLogger("briefwatch.ingest")
 RUNNER_IN_PROCESS = "in-process"
@@ -90,6 +91,13 @@ def uses_process_pool(pages: int, options: IngestOptions) -> bool:
 def known_for(chunk: Sequence[SourceItem], known: Mapping[str, str]) -> dict[str, str]:
     """The last raw hashes of one chunk's locations (a step gets only what it needs)."""
     return {i.location: known[i.location] for i in chunk if i.location in known}
+
+
+def all_connections_lost(fetched: Sequence[Fetched]) -> bool:
+    """Whether every page of a fetched batch lost its connection (no HTTP answer at all):
+    worth one more try of the whole batch later."""
+    return bool(fetched) and all(f.status is FetchStatus.FAILED and f.transient
+                                 and f.http_status is None for f in fetched)
 
 
 class IngestSteps:
@@ -140,9 +148,20 @@ class IngestSteps:
 
     def fetched_batches(self, items: Sequence[WebItem], states: dict[str, WebState],
                         fetcher: Fetcher) -> Iterator[list[tuple[WebItem, Fetched]]]:
+        """Each batch fetched in turn; a batch whose every page lost its connection is tried
+        again (``task_retries`` times, ``task_retry_delay`` apart), as the flow's task
+        retries do."""
         for batch in chunks(items, fetcher.options.batch_size):
-            fetched = fetcher.fetch_many([(i.url, validators_for(states.get(i.url)))
-                                          for i in batch])
+            requests = [(i.url, validators_for(states.get(i.url))) for i in batch]
+            fetched = list(fetcher.fetch_many(requests))
+            for _retry in range(fetcher.options.task_retries):
+                if not all_connections_lost(fetched):
+                    break
+                self.log(logging.WARNING, "all %d page(s) of this batch lost their connection "
+                         "(first: %s); retrying the batch", len(fetched), fetched[0].error)
+                time.sleep(fetcher.options.task_retry_delay)
+                fetcher.forget_unavailable()
+                fetched = list(fetcher.fetch_many(requests))
             yield list(zip(batch, fetched, strict=True))
 
     def parse_fetched(self, pages: list[tuple[WebItem, Fetched]], known: dict[str, str],

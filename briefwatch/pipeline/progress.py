@@ -38,11 +38,6 @@ def report(stage: str, done: int, total: int) -> None:
         sink(stage, done, total)
 
 
-def install_notice(sink: NoticeSink | None) -> NoticeSink | None:
-    """Send notices to ``sink`` (None: nowhere); returns the sink it replaces."""
-    return notice_hook.install(sink)
-
-
 def notice(message: str) -> bool:
     """Tell whoever watches ``message``; whether a sink took it (False: none installed)."""
     sink = notice_hook.current

@@ -50,14 +50,6 @@ class ReportFilter:
             return level_of(change) >= self.min_significance
         return True
 
-    def describe(self) -> str:
-        parts = []
-        if self.min_significance is not None:
-            parts.append(f"significance {self.min_significance.label} or higher")
-        if self.unreviewed:
-            parts.append("unreviewed only")
-        return ", ".join(parts)
-
     def as_dict(self) -> FilterOptions:
         return {
             "min_significance": None if self.min_significance is None
