@@ -73,7 +73,8 @@ _STEPS = IngestSteps()
 @task(name="discover-web", cache_policy=NO_CACHE)
 def discover_task(db_path: str, run_id: int, urls: list[str], config: WebConfig,
                   fetcher: Fetcher) -> WebPlan:
-    return FetchTaskSteps().plan_web_here(db_path, run_id, urls, config, fetcher)
+    # the in-process step, logging to this flow run's log
+    return IngestSteps.plan_web(FetchTaskSteps(), db_path, run_id, urls, config, fetcher)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, retry_condition_fn=_only_lost_connections)
@@ -109,10 +110,6 @@ class FetchTaskSteps(IngestSteps):
 
     def log(self, level: int, message: str, *args: object) -> None:
         get_run_logger().log(level, message, *args)
-
-    def plan_web_here(self, db_path: str, run_id: int, urls: list[str], config: WebConfig,
-                      fetcher: Fetcher) -> WebPlan:
-        return IngestSteps.plan_web(self, db_path, run_id, urls, config, fetcher)
 
     def plan_web(self, db_path: str, run_id: int, urls: list[str], config: WebConfig,
                  fetcher: Fetcher) -> WebPlan:

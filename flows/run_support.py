@@ -1,26 +1,9 @@
-"""Run-level guards of the ingest flow: the store's writer lock as a flow sees it, and the
-Prefect artifact keys a run publishes under.
-
-The lock is the store's own (:meth:`briefwatch.store.Store.writer_lock`, an advisory ``flock`` next
-to
-the SQLite file), so it holds between any two writers — two deployments, a deployment and
-``briefwatch ingest``, two workers on one host — not only between runs Prefect knows about.
-A run that finds the store busy either waits for it (``lock_wait`` seconds) or stops before
-writing anything, with one plain log line naming the holder.
-"""
+"""The Prefect artifact keys an ingest run publishes under (the store's writer lock is taken
+by :func:`briefwatch.pipeline.ingest.run_ingest`, for the flow and in-process runs alike)."""
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-
-from prefect import get_run_logger
-
-from briefwatch.errors import StoreBusyError
-from briefwatch.pipeline import progress
-from briefwatch.store import Store
 
 REPORT_ARTIFACT_KEY = "briefwatch-report"
 CHANGED_PAGES_ARTIFACT_KEY = "briefwatch-changed-pages"
@@ -38,30 +21,3 @@ def artifact_keys(suffix: str = "") -> tuple[str, str]:
         raise ValueError(f"artifact_suffix {suffix!r}: use lowercase letters, digits and "
                          "single dashes (e.g. 'whitehouse' or 'dod-2017')")
     return f"{REPORT_ARTIFACT_KEY}-{suffix}", f"{CHANGED_PAGES_ARTIFACT_KEY}-{suffix}"
-
-
-@contextmanager
-def store_writer_lock(store: Store, wait: float) -> Iterator[None]:
-    """Hold ``store``'s writer lock for the body. If another run holds it, wait up to
-    ``wait`` seconds (0: not at all); log that the run waits and, when it gives up, who
-    holds the store, then raise StoreBusyError (the run has written nothing)."""
-    logger = get_run_logger()
-    with ExitStack() as held:
-        try:
-            held.enter_context(store.writer_lock())
-        except StoreBusyError as busy:
-            if wait <= 0:
-                logger.error("%s; this run stops without writing (lock_wait is 0)", busy)
-                raise
-            waiting = f"{busy}; this run waits up to {wait:g} s for it"
-            # a watching terminal (`briefwatch ingest --wait`) prints it itself: logged at
-            # INFO then, so Prefect's console handler does not print it a second time
-            logger.log(logging.INFO if progress.notice(waiting) else logging.WARNING, waiting)
-            try:
-                held.enter_context(store.writer_lock(wait=wait))
-            except StoreBusyError as still_busy:
-                logger.error("%s; this run waited %g s and stops without writing",
-                             still_busy, wait)
-                raise still_busy from None
-            logger.info("store %s is free; this run goes on", store.path)
-        yield
