@@ -11,7 +11,8 @@ Caller protocol for one page (see ``flows``):
    ``record_unchanged(...)`` and stop (no parse).
 2. Parse; ``previous = latest_document(doc.key)`` (by page key, not location: a page seen
    before under another location is the same page); diff against ``previous.document``.
-3. ``record_page(..., doc=doc, diff=diff, previous=previous)``, or ``record_failure`` on error.
+3. ``record_page(run_id, PageWrite(location, source_root, raw, raw_hash, doc, diff, previous))``,
+   or ``record_failure`` on error.
 4. At the end of a run, ``mark_gone`` per SOURCE root, then ``finish_run``.
 
 Pages fetched from the web (``briefwatch.pipeline.web``) also use ``record_gone`` (404/410),
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from itertools import chain, islice
@@ -33,7 +34,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from briefwatch.contract import ChangeDetail, Report, TitleChange
+from briefwatch.contract import ChangeDetail, Report
 from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
 from briefwatch.store.blobs import DROPPED, Compression, compress, decompress
@@ -48,6 +49,7 @@ from briefwatch.store.records import (
     PageOutcome,
     PageStatus,
     PageSummary,
+    PageWrite,
     ReviewRecord,
     ReviewStatus,
     RunStatus,
@@ -58,6 +60,8 @@ from briefwatch.store.records import (
     WebState,
 )
 from briefwatch.store.rows import (
+    PAGE_RUN_SQL,
+    PageRunRow,
     Row,
     change_rows,
     document_from_rows,
@@ -98,7 +102,15 @@ def _serialised(
 
 
 class Store:
-    """A briefwatch SQLite store (created and migrated on open)."""
+    """A briefwatch SQLite store (created and migrated on open); a context manager.
+
+    The write side (``record_*``, ``mark_gone``, runs, reparse) is here; the read side's SQL
+    is in ``briefwatch.store.queries``. The read methods that hand a query module's result
+    through stay on purpose: each runs under the store's mutex (one SQLite connection is
+    shared by the flow's task threads and the fetcher's threads) and turns ``sqlite3.Error``
+    into a ``StoreError`` naming the store file, so no caller outside ``store/`` touches a
+    ``Database`` handle or a raw SQLite error.
+    """
 
     def __init__(
         self,
@@ -394,8 +406,7 @@ class Store:
                 [raw_hash, run_id, source_root, row["id"]],
             )
             _touch_page(db, row["page_id"], run_id)
-            _write_page_run(
-                db,
+            _write_page_run(db, PageRunRow(
                 run_id=run_id,
                 page_id=row["page_id"],
                 location_id=row["id"],
@@ -404,71 +415,44 @@ class Store:
                 previous_version_id=row["current_version_id"],
                 note="restored" if row["status"] == PageStatus.GONE else None,
                 skipped_parse=row["last_raw_hash"] == raw_hash,
-            )
+            ))
 
     @_serialised
-    def record_page(
-        self,
-        run_id: int,
-        *,
-        location: str,
-        source_root: str,
-        raw: bytes,
-        raw_hash: str,
-        doc: Document,
-        diff: PageDiff | None,
-        previous: StoredVersion | None,
-        compressed_raw: tuple[str, bytes] | None = None,
-        parse_context: Mapping[str, str] | None = None,
-    ) -> PageOutcome:
+    def record_page(self, run_id: int, page: PageWrite) -> PageOutcome:
         """Store a parsed page in one transaction (a new version only if its content changed).
 
-        ``previous`` must be what ``latest_document(doc.key)`` returned (the version the diff
-        was computed against); a stale one raises StoreError and nothing is written.
-        ``compressed_raw``, optional: ``raw`` already compressed, as ``(compression, data)``
-        (the ingest flow's parse workers do it); used when it is this store's compression.
-        ``parse_context``, optional: what the parser was told besides the bytes
-        (``briefwatch.parsers.ParseContext.as_dict()``), kept with a new version for re-parsing.
+        ``page.previous`` must be what ``latest_document(page.doc.key)`` returned (the version
+        the diff was computed against); a stale one raises StoreError and nothing is written.
         """
+        doc, diff = page.doc, page.diff
         content_hash = doc.content_hash()
         with self._transaction() as db:
-            page = _first(
+            row = _first(
                 db, "SELECT id, status, current_version_id FROM pages WHERE key = ?", [doc.key]
             )
-            if page is None:
+            if row is None:
                 page_id, current = _insert_page(db, doc, run_id), None
             else:
-                page_id, current = page["id"], _version_head(db, page["current_version_id"])
-            _check_previous(doc.key, current, previous)
-            note = "restored" if page is not None and page["status"] == PageStatus.GONE else None
+                page_id, current = row["id"], _version_head(db, row["current_version_id"])
+            _check_previous(doc.key, current, page.previous)
+            note = "restored" if row is not None and row["status"] == PageStatus.GONE else None
             if current is not None and current["content_hash"] == content_hash:
                 outcome, version_id, number = Outcome.UNCHANGED, current["id"], current["number"]
                 _touch_page(db, page_id, run_id)
             else:
                 number = 1 if current is None else current["number"] + 1
                 outcome = Outcome.NEW if current is None else Outcome.CHANGED
-                version_id = self._write_version(
-                    db,
-                    doc,
-                    page_id=page_id,
-                    number=number,
-                    run_id=run_id,
-                    content_hash=content_hash,
-                    raw=raw,
-                    raw_hash=raw_hash,
-                    location=location,
-                    compressed_raw=compressed_raw,
-                    parse_context=parse_context,
-                )
+                version_id = self._write_version(db, page, page_id=page_id, number=number,
+                                                 run_id=run_id, content_hash=content_hash)
                 if current is not None and diff is not None:
                     _write_changes(db, diff, run_id, page_id, current["id"], version_id)
                 _set_current(db, page_id, doc, version_id, run_id)
             location_id, left_page = _upsert_location(
-                db, location, source_root, page_id, raw_hash, run_id
+                db, page.location, page.source_root, page_id, page.raw_hash, run_id
             )
             previous_id = None if current is None else current["id"]
-            _write_page_run(
-                db,
+            diffed = diff if previous_id is not None else None
+            _write_page_run(db, PageRunRow(
                 run_id=run_id,
                 page_id=page_id,
                 location_id=location_id,
@@ -476,15 +460,12 @@ class Store:
                 version_id=version_id,
                 previous_version_id=previous_id,
                 note=note,
-                title_change=diff.title_change if diff is not None and previous_id else None,
-                metadata_changes=(
-                    diff.metadata_changes if diff is not None and previous_id else None
-                ),
-            )
+                title_change=None if diffed is None else diffed.title_change,
+                metadata_changes=None if diffed is None else diffed.metadata_changes,
+            ))
             if left_page is not None:
-                _retire_if_orphaned(
-                    db, left_page, run_id, location_id=None, location=location, now_key=doc.key
-                )
+                _retire_if_orphaned(db, left_page, run_id, location_id=None,
+                                    location=page.location, now_key=doc.key)
         return PageOutcome(
             key=doc.key,
             page_id=page_id,
@@ -495,36 +476,22 @@ class Store:
             note=note,
         )
 
-    def _write_version(
-        self,
-        db: Database,
-        doc: Document,
-        *,
-        page_id: int,
-        number: int,
-        run_id: int,
-        content_hash: str,
-        raw: bytes,
-        raw_hash: str,
-        location: str,
-        compressed_raw: tuple[str, bytes] | None,
-        parse_context: Mapping[str, str] | None = None,
-    ) -> int:
-        self._write_blob(db, raw_hash, raw, compressed_raw)
+    def _write_version(self, db: Database, page: PageWrite, *, page_id: int, number: int,
+                       run_id: int, content_hash: str) -> int:
+        self._write_blob(db, page.raw_hash, page.raw, page.compressed_raw)
         row = version_row(
-            doc,
+            page.doc,
             page_id=page_id,
             number=number,
             run_id=run_id,
             created_at=now_iso(),
             content_hash=content_hash,
-            raw_hash=raw_hash,
-            location=location,
-            parse_context=parse_context,
+            raw_hash=page.raw_hash,
+            location=page.location,
+            parse_context=page.parse_context,
         )
         version_id = _insert(db, "versions", row)
-        pairs = [(stmt, stmt.sid) for stmt in doc.statements]
-        _write_statements(db, version_id, pairs)
+        _write_statements(db, version_id, [(stmt, stmt.sid) for stmt in page.doc.statements])
         return version_id
 
     def _write_blob(
@@ -703,7 +670,7 @@ class Store:
 
     @_serialised
     def reparse_versions(self, page_id: int) -> list[dict[str, Any]]:
-        """A page's versions, oldest first (see ``briefwatch.store.reparse_data.page_versions``)."""
+        """A page's versions, oldest first (``briefwatch.store.queries.reparse.page_versions``)."""
         return reparse_data.page_versions(self.db, page_id)
 
     @_serialised
@@ -767,7 +734,7 @@ class Store:
     @_serialised
     def page_timeline(self, page: str) -> dict[str, Any]:
         """A page's versions, newest first, each with the changes that made it
-        (see ``briefwatch.store.review_data.timeline``)."""
+        (see ``briefwatch.store.queries.review.timeline``)."""
         return review_data.timeline(self.db, page)
 
     @_serialised
@@ -792,7 +759,7 @@ class Store:
     @_serialised
     def speaker_view(self, query: str) -> dict[str, Any]:
         """Statements and changes of speakers matching ``query`` (see
-        ``briefwatch.store.review_data.speaker_view``)."""
+        ``briefwatch.store.queries.review.speaker_view``)."""
         return review_data.speaker_view(self.db, query)
 
     @_serialised
@@ -1057,8 +1024,7 @@ def _retire_if_orphaned(
     db.execute(
         "UPDATE pages SET status = 'gone', gone_run_id = ? WHERE id = ?", [run_id, page_id]
     )
-    _write_page_run(
-        db,
+    _write_page_run(db, PageRunRow(
         run_id=run_id,
         page_id=page_id,
         location_id=location_id,
@@ -1066,7 +1032,7 @@ def _retire_if_orphaned(
         version_id=page["current_version_id"],
         previous_version_id=page["current_version_id"],
         note=None if now_key is None else f"superseded: {location} is now page {now_key}",
-    )
+    ))
     return str(page["key"])
 
 
@@ -1086,8 +1052,7 @@ def _write_problem(
             db, "SELECT id AS page_id, current_version_id FROM pages WHERE key = ?", [key]
         ) or known
     current = None if page is None else page["current_version_id"]
-    _write_page_run(
-        db,
+    _write_page_run(db, PageRunRow(
         run_id=run_id,
         page_id=None if page is None else page["page_id"],
         location_id=None if known is None else known["id"],
@@ -1097,47 +1062,9 @@ def _write_problem(
         version_id=current,
         previous_version_id=current,
         error=error,
-    )
+    ))
 
 
-def _write_page_run(
-    db: Database,
-    *,
-    run_id: int,
-    page_id: int | None,
-    location_id: int | None,
-    status: Outcome,
-    version_id: int | None,
-    previous_version_id: int | None,
-    key: str | None = None,
-    location: str | None = None,
-    error: str | None = None,
-    note: str | None = None,
-    title_change: TitleChange | None = None,
-    metadata_changes: dict[str, Any] | None = None,
-    skipped_parse: bool = False,
-) -> None:
-    """Insert the outcome row; a retry of the same location in the same run replaces it.
-
-    ``key``/``location`` text is only for a failure without a stored page/location.
-    """
-    db.execute(
-        "INSERT OR REPLACE INTO page_runs (run_id, page_id, location_id, key, location, status, "
-        "version_id, previous_version_id, error, note, title_change, metadata_changes, "
-        "skipped_parse) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run_id,
-            page_id,
-            location_id,
-            key,
-            location,
-            status.value,
-            version_id,
-            previous_version_id,
-            error,
-            note,
-            None if title_change is None else to_json(title_change),
-            None if not metadata_changes else to_json(metadata_changes),
-            int(skipped_parse),
-        ],
-    )
+def _write_page_run(db: Database, row: PageRunRow) -> None:
+    """Insert a page's outcome row; a retry of the same location in the same run replaces it."""
+    db.execute(PAGE_RUN_SQL, row.values())

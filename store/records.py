@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from briefwatch.model import Document
+from briefwatch.model import Document, PageDiff
 
 
 class RunStatus(StrEnum):
@@ -104,6 +105,29 @@ class StoredVersion:
     run_id: int
     created_at: str
     document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class PageWrite:
+    """One parsed page for ``Store.record_page``: where it was read, its bytes, its document
+    and its diff, travelling together from the pipeline's ``PageResult`` down to the rows.
+
+    ``previous`` must be what ``Store.latest_document(doc.key)`` returned (the version
+    ``diff`` was computed against; ``None`` for a page not seen before). ``compressed_raw``,
+    optional: ``raw`` already compressed, as ``(compression, data)`` (the parse workers do
+    it); used when it is the store's compression. ``parse_context``, optional: what the
+    parser was told besides the bytes (``ParseContext.as_dict()``), kept for re-parsing.
+    """
+
+    location: str
+    source_root: str
+    raw: bytes
+    raw_hash: str
+    doc: Document
+    diff: PageDiff | None = None
+    previous: StoredVersion | None = None
+    compressed_raw: tuple[str, bytes] | None = None
+    parse_context: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

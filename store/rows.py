@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from briefwatch.contract import TitleChange
 from briefwatch.diff.significance import assess_change
 from briefwatch.model import Change, Document, PageKind, Statement, StatementKind
 
@@ -25,6 +26,50 @@ def to_json(value: Any) -> str:
 
 def from_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRunRow:
+    """One row of ``page_runs``: a page's outcome in one run.
+
+    ``key`` / ``location`` text only for a failure without a stored page / location.
+    """
+
+    run_id: int
+    status: str
+    page_id: int | None = None
+    location_id: int | None = None
+    version_id: int | None = None
+    previous_version_id: int | None = None
+    key: str | None = None
+    location: str | None = None
+    error: str | None = None
+    note: str | None = None
+    title_change: TitleChange | None = None
+    metadata_changes: dict[str, Any] | None = None
+    skipped_parse: bool = False
+
+    def values(self) -> list[Any]:
+        """The column values in ``PAGE_RUN_COLUMNS`` order (JSON columns serialised)."""
+        return [
+            self.run_id, self.page_id, self.location_id, self.key, self.location, str(self.status),
+            self.version_id, self.previous_version_id, self.error, self.note,
+            None if self.title_change is None else to_json(self.title_change),
+            None if not self.metadata_changes else to_json(self.metadata_changes),
+            int(self.skipped_parse),
+        ]
+
+
+PAGE_RUN_COLUMNS = (
+    "run_id", "page_id", "location_id", "key", "location", "status", "version_id",
+    "previous_version_id", "error", "note", "title_change", "metadata_changes",
+    "skipped_parse",
+)
+# a retry of the same location in the same run replaces its row
+PAGE_RUN_SQL = (
+    f"INSERT OR REPLACE INTO page_runs ({', '.join(PAGE_RUN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in PAGE_RUN_COLUMNS)})"
+)
 
 
 def version_row(

@@ -21,7 +21,7 @@ from briefwatch.errors import BriefwatchError
 from briefwatch.model import Document, Statement
 from briefwatch.parsers import ParseContext, parse
 from briefwatch.pipeline.sources import SourceItem, read_page
-from briefwatch.store import Store, StoredVersion
+from briefwatch.store import PageWrite, Store, StoredVersion
 from briefwatch.store.blobs import Compression, compress
 from briefwatch.store.rows import STATEMENT_FIELDS, restore_statement
 from briefwatch.textnorm import sha256_hex
@@ -183,11 +183,12 @@ def store_one(store: Store, run_id: int, result: PageResult) -> str:
     diff = None
     if previous is not None and previous.content_hash != doc.content_hash():
         diff = diff_documents(previous.document, doc)
-    outcome = store.record_page(run_id, location=item.location, source_root=item.source_root,
-                                raw=result.raw, raw_hash=result.raw_hash, doc=doc, diff=diff,
-                                previous=previous, compressed_raw=result.compressed_raw,
-                                parse_context=None if result.context is None
-                                else result.context.as_dict())
+    outcome = store.record_page(run_id, PageWrite(
+        location=item.location, source_root=item.source_root, raw=result.raw,
+        raw_hash=result.raw_hash, doc=doc, diff=diff, previous=previous,
+        compressed_raw=result.compressed_raw,
+        parse_context=None if result.context is None else result.context.as_dict(),
+    ))
     return outcome.status
 
 

@@ -27,7 +27,7 @@ from briefwatch.parsers import parse
 from briefwatch.pipeline.reparse import ReparseOptions, parse_since, plan_page, reparse
 from briefwatch.pipeline.sources import SourceItem
 from briefwatch.pipeline.steps import PageResult, store_one
-from briefwatch.store import Store
+from briefwatch.store import PageWrite, Store
 from briefwatch.textnorm import sha256_hex
 
 BANNER = "An official website of the United States Government"
@@ -335,8 +335,8 @@ def test_failing_raw_page_fails_alone(tmp_path: Path) -> None:
         raw = (EXAMPLES / "v1" / MOSUL).read_bytes()
         ingest_page(store, run, raw, location_of(tmp_path, MOSUL), with_banner)
         older = with_banner(parse(raw, location=odd))
-        store.record_page(run, location=odd, source_root=odd, raw=b"\n \n", raw_hash="odd",
-                          doc=replace(older, key=odd, url=None), diff=None, previous=None)
+        store.record_page(run, PageWrite(location=odd, source_root=odd, raw=b"\n \n",
+                                         raw_hash="odd", doc=replace(older, key=odd, url=None)))
         finish(store, run)
     before = table_dump(db)
     report = reparse_store(db)

@@ -26,7 +26,7 @@ from briefwatch.model import (
     Statement,
     StatementKind,
 )
-from briefwatch.store import Outcome, Store, StoredVersion
+from briefwatch.store import Outcome, PageWrite, Store, StoredVersion
 from briefwatch.store.schema import known_migrations
 from briefwatch.textnorm import sha256_hex
 from tests.support.paths import REPO
@@ -137,8 +137,7 @@ def record(
     source_root: str = ROOT,
 ) -> Any:
     raw = raw if raw is not None else f"<html>{doc.title}|{doc.content_hash()}</html>".encode()
-    return store.record_page(
-        run_id,
+    return store.record_page(run_id, PageWrite(
         location=location,
         source_root=source_root,
         raw=raw,
@@ -146,7 +145,7 @@ def record(
         doc=doc,
         diff=diff,
         previous=store.latest_document(doc.key),
-    )
+    ))
 
 
 def count(store: Store, table: str) -> int:
@@ -197,8 +196,7 @@ def test_open_twice_applies_migrations_once(tmp_path: Path) -> None:
     path = tmp_path / "briefwatch.db"
     Store(path).close()
     first = sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations").fetchall()
-    store = Store(path)
-    try:
+    with Store(path) as store:
         again = store.db.execute("SELECT name FROM _sqlite_migrations").fetchall()
         assert again == first
         assert {name for (name,) in first} == known_migrations()
@@ -209,8 +207,6 @@ def test_open_twice_applies_migrations_once(tmp_path: Path) -> None:
                 "version_statements", "changes", "page_runs", "statements_fts",
                 "reviews"} <= set(store.db.table_names())
         assert {"current_reviews", "change_details"} <= set(store.db.view_names())
-    finally:
-        store.close()
 
 
 def test_connection_pragmas(store: Store) -> None:
@@ -512,8 +508,8 @@ def test_stale_previous_is_refused_and_writes_nothing(store: Store) -> None:
     record(store, run, make_doc(V1))
     before = snapshot(store)
     with pytest.raises(StoreError, match="stale previous"):
-        store.record_page(run, location=ROOT + "a.html", source_root=ROOT, raw=b"x",
-                          raw_hash=sha256_hex(b"x"), doc=make_doc(V2), diff=None, previous=None)
+        store.record_page(run, PageWrite(location=ROOT + "a.html", source_root=ROOT, raw=b"x",
+                                         raw_hash=sha256_hex(b"x"), doc=make_doc(V2)))
     assert snapshot(store) == before
 
 
