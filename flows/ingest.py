@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
@@ -44,12 +44,13 @@ from briefwatch.pipeline.ingest import (
     IngestRequest,
     IngestSteps,
     known_for,
+    parse_on,
+    parse_pool,
     run_ingest,
 )
 from briefwatch.pipeline.ingest import chunks as _chunks
-from briefwatch.pipeline.ingest import uses_process_pool as _uses_process_pool
 from briefwatch.pipeline.sources import SourceItem
-from briefwatch.pipeline.steps import IngestOptions, PageResult, ParsePool, read_and_parse
+from briefwatch.pipeline.steps import IngestOptions, PageResult, ParsePool
 from briefwatch.report.artifact import prefect_table_rows, render_markdown_artifact
 
 T = TypeVar("T")
@@ -66,9 +67,7 @@ def parse_chunk(
     items: list[SourceItem], known_hashes: dict[str, str], options: IngestOptions,
     pool: ParsePool | None = None,
 ) -> list[PageResult]:
-    if pool is None:
-        return read_and_parse(items, known_hashes, options)
-    return pool.read_and_parse(items, known_hashes, options)
+    return parse_on(pool, items, known_hashes, options)
 
 
 @task(name="store-and-diff", cache_policy=NO_CACHE)
@@ -87,20 +86,12 @@ def _unvisited(value: T) -> T:
     return cast(T, quote(value))
 
 
-def uses_process_pool(pages: int, options: IngestOptions) -> bool:
-    """Whether a run over ``pages`` pages parses on worker processes (see the module doc)."""
-    return _uses_process_pool(pages, options)
-
-
 class FlowSteps(FetchTaskSteps):
     """The ingest run's steps as Prefect tasks, logging to the flow run's log."""
 
     def __init__(self, *, publish_artifacts: bool, keys: tuple[str, str]) -> None:
         self.publish_artifacts = publish_artifacts
         self.keys = keys
-
-    def log(self, level: int, message: str, *args: object) -> None:
-        get_run_logger().log(level, message, *args)
 
     def discover(self, sources: Sequence[str]) -> list[SourceItem]:
         return discover_task(sources)
@@ -110,8 +101,7 @@ class FlowSteps(FetchTaskSteps):
         """Each chunk's parse results, in order; parsing runs at most ``2 * max_workers``
         chunks ahead of the consumer."""
         ahead = 2 * max(1, options.max_workers)
-        pool = ParsePool(options.max_workers) if uses_process_pool(len(items), options) else None
-        try:
+        with parse_pool(len(items), options) as pool:
             pending: deque[PrefectFuture[list[PageResult]]] = deque()
             for chunk in _chunks(items, options.chunk_size):
                 pending.append(parse_chunk.submit(
@@ -121,9 +111,6 @@ class FlowSteps(FetchTaskSteps):
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
-        finally:
-            if pool is not None:
-                pool.close()
 
     def store_chunk(self, db_path: str, run_id: int, results: list[PageResult]) -> list[str]:
         return store_chunk(db_path, run_id, _unvisited(results))
@@ -220,4 +207,4 @@ def _flow_run_id() -> str | None:
 
 
 __all__ = ["CHANGED_PAGES_ARTIFACT_KEY", "REPORT_ARTIFACT_KEY", "FlowSteps", "ingest",
-           "ingest_flow", "uses_process_pool"]
+           "ingest_flow"]

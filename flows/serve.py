@@ -121,7 +121,13 @@ def config_path(value: str | None, default: Path = DEFAULT_CONFIG) -> Path:
 def run(config_file: str | None, *, check: bool = False,
         default: Path = DEFAULT_CONFIG) -> int:
     """``serve`` proper: 0 after a clean stop (or a good ``--check``)."""
-    config = load_config(config_path(config_file, default))
+    path = config_path(config_file, default)
+    if path == default and not path.is_file():
+        raise ConfigError(f"no deployments file {path} under {Path.cwd()}: run from the "
+                          f"directory holding it, or give --config FILE (or set "
+                          f"BRIEFWATCH_SERVE_CONFIG); deploy/briefwatch.toml in the "
+                          f"repository is an example")
+    config = load_config(path)
     if check:
         for entry in config.deployments:
             print(f"ingest/{entry.name}: cron {entry.cron!r} ({entry.timezone}); "

@@ -32,11 +32,8 @@ def fresh_db(tmp_path: Path) -> Iterator[object]:
     """A new, migrated store in a real SQLite file under tmp_path."""
     from briefwatch.store import Store
 
-    store = Store(tmp_path / "briefwatch.db")
-    try:
+    with Store(tmp_path / "briefwatch.db") as store:
         yield store
-    finally:
-        store.close()
 
 
 # ------------------------------------------------ stores built through the CLI (session)

@@ -283,12 +283,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from briefwatch.report.registry import render
     from briefwatch.report.views import filter_report
 
-    store = _open_store(args.db, create=False)
-    try:
+    with _open_store(args.db, create=False) as store:
         run: int | str = int(args.run) if str(args.run).isdigit() else args.run
         report = store.run_report(run)
-    finally:
-        store.close()
     report = filter_report(report, report_filter(args))
     if args.format == "html":
         emit_html(render(report, "html"), args.output)
@@ -298,11 +295,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    store = _open_store(args.db, create=False)
-    try:
+    with _open_store(args.db, create=False) as store:
         timeline = store.page_timeline(page_argument(args.page))
-    finally:
-        store.close()
     timeline = cli_review.filter_timeline(timeline, args)
     text = cli_review.render_history(timeline, args.format)
     if args.format == "html":
@@ -313,11 +307,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_pages(args: argparse.Namespace) -> int:
-    store = _open_store(args.db, create=False)
-    try:
+    with _open_store(args.db, create=False) as store:
         rows = [_as_dict(p) for p in store.pages()]
-    finally:
-        store.close()
     if args.format == "json":
         _emit(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
         return EXIT_OK

@@ -60,11 +60,8 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     policy = None
     if args.drop_raw_older_than is not None:
         policy = RetentionPolicy(args.drop_raw_older_than, keep_current=args.keep_current)
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         result = vacuum(store, policy, dry_run=args.dry_run, lock_wait=args.lock_wait)
-    finally:
-        store.close()
     emit(_json(asdict(result)) if args.format == "json" else _vacuum_text(asdict(result)))
     return EXIT_OK
 

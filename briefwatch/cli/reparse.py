@@ -53,10 +53,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         lock_wait=args.lock_wait,
     )
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         report = reparse(store, options)
-    finally:
-        store.close()
     emit(render(report, args.format), args.output)
     return EXIT_OK

@@ -129,8 +129,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from briefwatch.report.views import diff_page, filter_changes
 
     page = page_argument(args.page)
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         key = store.page_key(page)
         to_number = args.to_version or store.current_version_number(page)
         from_number = args.from_version if args.from_version is not None else to_number - 1
@@ -139,8 +138,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                   f"nothing to compare (use --from and --to)")
         old = store.load_version(store.version_id(page, from_number))
         new = store.load_version(store.version_id(page, to_number))
-    finally:
-        store.close()
     doc = new.document
     entry = diff_page(diff_documents(old.document, doc), key=key, url=doc.url, title=doc.title,
                       from_version=from_number, to_version=to_number)
@@ -161,11 +158,8 @@ def cmd_said(args: argparse.Namespace) -> int:
     from briefwatch.report.review import said_text
     from briefwatch.report.views import filter_changes
 
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         view = store.speaker_view(args.speaker)
-    finally:
-        store.close()
     flt = report_filter(args)
     if flt.active:
         for page in view["pages"]:
@@ -185,11 +179,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise BriefwatchError("--limit must be at least 1")
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         hits = [asdict(h) for h in store.search(args.query, args.limit, speaker=args.speaker)]
-    finally:
-        store.close()
     if args.format == "json":
         emit(_json(hits), args.output)
     elif args.format == "html":
@@ -206,15 +197,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.status is None and (args.note is not None or args.by is not None):
         raise BriefwatchError("--note and --by need --status")
     reviewer = args.by or os.environ.get("BRIEFWATCH_REVIEWER") or os.environ.get("USER")
-    store = open_store(args.db, create=False)
-    try:
+    with open_store(args.db, create=False) as store:
         changes = [store.change(change_id) for change_id in args.change_ids]  # all exist?
         if args.status is not None:
             for change in changes:
                 store.review(change["id"], args.status, note=args.note, reviewer=reviewer)
             changes = [store.change(change_id) for change_id in args.change_ids]
-    finally:
-        store.close()
     if args.format == "json":
         emit(_json(changes))
     elif args.status is not None:
@@ -235,14 +223,11 @@ def cmd_feed(args: argparse.Namespace) -> int:
     if args.runs < 1:
         raise BriefwatchError("--runs must be at least 1")
     db = args.db or default_db()
-    store = open_store(db, create=False)
-    try:
+    with open_store(db, create=False) as store:
         # ingest runs only: a reparse run's report lists re-read versions, not changes
         # pages went through (those are in the feed already, by the runs that found them)
         reports = [store.run_report(run.id)
                    for run in store.runs(limit=args.runs, kind="ingest")]
-    finally:
-        store.close()
     options = FeedOptions(
         feed_id=args.feed_id or feed_id_for(str(Path(db).resolve())),
         title=args.title or DEFAULT_TITLE,

@@ -44,7 +44,8 @@ from briefwatch.web.config import WebConfig, load_web_config, split_sources
 from briefwatch.web.fetch import Fetched, Fetcher, FetchStatus
 
 __all__ = ["RUNNER_FLOW", "RUNNER_IN_PROCESS", "IngestRequest", "IngestSteps",
-           "all_connections_lost", "chunks", "run_ingest", "uses_process_pool"]
+           "all_connections_lost", "chunks", "known_for", "parse_on", "parse_pool", "run_ingest",
+           "uses_process_pool"]
 
 LOG = logging.getLogger("briefwatch.ingest")
 RUNNER_IN_PROCESS = "in-process"
@@ -88,6 +89,26 @@ def uses_process_pool(pages: int, options: IngestOptions) -> bool:
     return options.max_workers > 1 and pages >= options.process_pool_min_pages
 
 
+@contextmanager
+def parse_pool(pages: int, options: IngestOptions) -> Iterator[ParsePool | None]:
+    """Worker processes for a run over ``pages`` pages when it pays to start them, else
+    None (parse in this process); closed on exit."""
+    pool = ParsePool(options.max_workers) if uses_process_pool(pages, options) else None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def parse_on(pool: ParsePool | None, chunk: Sequence[SourceItem], known: Mapping[str, str],
+             options: IngestOptions) -> list[PageResult]:
+    """Read and parse one chunk, on ``pool``'s workers or (None) in this process."""
+    if pool is None:
+        return read_and_parse(chunk, known, options)
+    return pool.read_and_parse(chunk, known, options)
+
+
 def known_for(chunk: Sequence[SourceItem], known: Mapping[str, str]) -> dict[str, str]:
     """The last raw hashes of one chunk's locations (a step gets only what it needs)."""
     return {i.location: known[i.location] for i in chunk if i.location in known}
@@ -117,15 +138,9 @@ class IngestSteps:
 
     def parsed_chunks(self, items: Sequence[SourceItem], known: Mapping[str, str],
                       options: IngestOptions) -> Iterator[list[PageResult]]:
-        pool = ParsePool(options.max_workers) if uses_process_pool(len(items), options) else None
-        try:
+        with parse_pool(len(items), options) as pool:
             for chunk in chunks(items, options.chunk_size):
-                mine = known_for(chunk, known)
-                yield (pool.read_and_parse(chunk, mine, options) if pool is not None
-                       else read_and_parse(chunk, mine, options))
-        finally:
-            if pool is not None:
-                pool.close()
+                yield parse_on(pool, chunk, known_for(chunk, known), options)
 
     def store_chunk(self, db_path: str, run_id: int, results: list[PageResult]) -> list[str]:
         with Store(db_path) as store, store.batch():

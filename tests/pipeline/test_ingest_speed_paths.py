@@ -56,10 +56,11 @@ def test_flow_parsing_on_worker_processes_reports_what_in_process_parsing_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from briefwatch.flows import ingest as flow_module
+    from briefwatch.pipeline import ingest as run_module
 
     reports: dict[bool, list[dict[str, Any]]] = {}
     for pool in (True, False):  # the same page files (same keys), a store each
-        monkeypatch.setattr(flow_module, "uses_process_pool", lambda pages, options, p=pool: p)
+        monkeypatch.setattr(run_module, "uses_process_pool", lambda pages, options, p=pool: p)
         shutil.rmtree(tmp_path / "pages", ignore_errors=True)
         pages = _pages(tmp_path, "v1")
         db = str(tmp_path / f"pool-{pool}.db")
@@ -108,8 +109,7 @@ def test_parse_results_survive_pickling_with_derived_fields() -> None:
 
 
 def test_stored_versions_load_the_statements_the_constructor_builds(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store.db")
-    try:
+    with Store(tmp_path / "store.db") as store:
         run = store.start_run(["x"])
         from briefwatch.pipeline.steps import store_results
 
@@ -127,8 +127,6 @@ def test_stored_versions_load_the_statements_the_constructor_builds(tmp_path: Pa
             assert [(s.key, s.sid) for s in loaded.document.statements] == [
                 (s.key, s.sid) for s in rebuilt
             ]
-    finally:
-        store.close()
 
 
 def _table(db: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
@@ -139,8 +137,7 @@ def _table(db: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
 def test_multi_row_inserts_store_what_sqlite_utils_stores(tmp_path: Path, rows: int) -> None:
     written = []
     for variant in ("ours", "sqlite-utils"):
-        store = Store(tmp_path / f"{variant}.db")
-        try:
+        with Store(tmp_path / f"{variant}.db") as store:
             stmts = [Statement(f"Sentence {i} said “{i % 7}”.", "MR. X" if i % 3 else None,
                                StatementKind.ANSWER, i // 4, i) for i in range(rows)]
             data = [{"id": s.sid, "text": s.text, "key": None if s.key == s.text else s.key,
@@ -152,8 +149,6 @@ def test_multi_row_inserts_store_what_sqlite_utils_stores(tmp_path: Path, rows: 
                 else:
                     store.db.table("statements").insert_all(data, batch_size=500)
                     store.db.table("statements").insert_all(data[:10], ignore=True)
-        finally:
-            store.close()
         with sqlite3.connect(tmp_path / f"{variant}.db") as db:
             written.append((_table(db, "statements"),
                             db.execute("SELECT rowid, text FROM statements_fts").fetchall()))

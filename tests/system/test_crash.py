@@ -45,24 +45,20 @@ def _run(db: Path, pages: Path, *, finish: bool = True,
     """One ingest run through the pipeline's steps. ``finish=False``: stop after storing
     the pages, as a run killed there (its lock dies with it); ``report=False``: finished
     but never delivered (killed while printing)."""
-    store = Store(db)
-    try:
-        with store.writer_lock():
-            run_id = store.start_run([str(pages)])
-            items = discover([str(pages)])
-            known = store.location_hashes([i.location for i in items])
-            store_results(store, run_id, read_and_parse(items, known, IngestOptions()))
-            if not finish:
-                return run_id, None
-            store.mark_gone(run_id, source_root=pages.resolve().as_uri(),
-                            seen_locations={i.location for i in items})
-            store.finish_run(run_id, reported=False)
-            delivered = store.run_report(run_id)
-            if report:
-                store.mark_reported(run_id)
-            return run_id, delivered
-    finally:
-        store.close()
+    with Store(db) as store, store.writer_lock():
+        run_id = store.start_run([str(pages)])
+        items = discover([str(pages)])
+        known = store.location_hashes([i.location for i in items])
+        store_results(store, run_id, read_and_parse(items, known, IngestOptions()))
+        if not finish:
+            return run_id, None
+        store.mark_gone(run_id, source_root=pages.resolve().as_uri(),
+                        seen_locations={i.location for i in items})
+        store.finish_run(run_id, reported=False)
+        delivered = store.run_report(run_id)
+        if report:
+            store.mark_reported(run_id)
+        return run_id, delivered
 
 
 def _pages(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -185,6 +185,11 @@ def test_demo_serve_check_and_reparse_run_outside_the_checkout(installed: Instal
                                      f"sources {demo / 'pages'}; "
                                      f"store {installed.outside / 'served.db'}")
     assert not (installed.outside / "served.db").exists()  # checked, not served
+    # no --config, and no deploy/briefwatch.toml where it runs: one line saying what to do
+    bare = installed.briefwatch("serve", "--check")
+    assert bare.returncode == 2, bare
+    assert "no deployments file deploy/briefwatch.toml under" in bare.stderr
+    assert "--config FILE" in bare.stderr and "Traceback" not in bare.stderr
 
     reparsed = _checked(installed.briefwatch("reparse", "--db", str(db), "--format", "json"))
     report = json.loads(reparsed.stdout)
