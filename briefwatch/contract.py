@@ -187,6 +187,36 @@ class Report(TypedDict):
     filter: NotRequired[Filter]  # a filtered report
 
 
+RUN_KINDS = ("ingest", "reparse")  # runs.kind
+
+
+class RunRow(TypedDict):
+    """One run as ``briefwatch runs --format json`` lists them (a list, newest first; the
+    query is ``briefwatch.store.queries.runs``). A contract too: fields are only ever added.
+
+    ``status``: running | completed | failed | interrupted (a run killed mid-way stays
+    ``running`` until the next run notices it). ``counts``: pages per outcome (a reparse run
+    adds its own counters; a running run's counts so far). ``runner``: ``in-process`` or
+    ``prefect flow`` (``options.runner``; None for runs stored before it was recorded).
+    ``delivered``: its report was delivered (printed by ``briefwatch ingest``, handed to the
+    deliverer of a scheduled run); ``reported_at`` when, ``reported_in`` by which run (itself,
+    or a later run of its kind that carried over the changes of a run killed before its
+    report went out)."""
+
+    id: int
+    kind: str  # ingest | reparse
+    status: str
+    started_at: str
+    finished_at: str | None
+    counts: dict[str, int]
+    flow_run_id: str | None
+    runner: str | None
+    sources: list[str]
+    delivered: bool
+    reported_at: str | None
+    reported_in: int | None
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of :class:`Report` (needs pydantic, installed with prefect)."""
     from pydantic import TypeAdapter

@@ -51,6 +51,10 @@ class ChangeNotFoundError(StoreError):
     """A review or lookup named a change id the store does not have."""
 
 
+class OptionError(BriefwatchError):
+    """An option's value makes no sense (a chunk of 0 pages, a negative wait or age)."""
+
+
 class OutputError(BriefwatchError):
     """A report could not be written where it was asked to go."""
 

@@ -117,8 +117,10 @@ def parse(data: bytes, *, location: str, options: ParseOptions = ParseOptions())
         raise ParseError(
             f"page too large: {len(data):,} bytes (limit {options.max_bytes:,})"
         )
-    if not data.strip():
+    if not data:
         raise ParseError("empty document: no bytes")
+    if not data.strip():
+        raise ParseError("empty document: no text (only white space)")
     fmt = options.format or detect_format(location, data[:4096])
     text = decode_bytes(data, declared=options.declared_encoding, is_html=fmt == "html")
     if fmt == "html":

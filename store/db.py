@@ -34,7 +34,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from briefwatch.contract import ChangeDetail, Report
+from briefwatch.contract import ChangeDetail, Report, RunRow
 from briefwatch.errors import RawDroppedError, RunNotFoundError, StoreError
 from briefwatch.model import Document, PageDiff, Statement
 from briefwatch.store.blobs import DROPPED, Compression, compress, decompress
@@ -42,6 +42,7 @@ from briefwatch.store.lock import WriterLock
 from briefwatch.store.queries import reparse as reparse_data
 from briefwatch.store.queries import report as report_data
 from briefwatch.store.queries import review as review_data
+from briefwatch.store.queries import runs as runs_data
 from briefwatch.store.queries import web as web_data
 from briefwatch.store.records import (
     LocationState,
@@ -266,6 +267,12 @@ class Store:
         sql = f"SELECT id FROM runs {where}ORDER BY id DESC LIMIT ?"
         ids = [r[0] for r in self.db.execute(sql, [*params, limit])]
         return [report_data.run_summary(self.db, run_id) for run_id in ids]
+
+    @_serialised
+    def run_rows(self, limit: int = 20, *, kind: str | None = None) -> list[RunRow]:
+        """The most recent runs as ``briefwatch runs`` lists them (of ``kind`` when given),
+        newest first (see ``briefwatch.store.queries.runs``)."""
+        return runs_data.run_rows(self.db, limit=limit, kind=kind)
 
     # --------------------------------------------------------------------- reads
 

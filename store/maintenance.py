@@ -205,6 +205,7 @@ def backup(source: str | Path, dest: str | Path, *, force: bool = False) -> Back
     source, dest = Path(source), Path(dest)
     if not source.is_file():
         raise StoreError(f"cannot back up {source}: no such file")
+    _check_destination(dest)
     if dest.exists() and not force:
         raise StoreError(f"backup: {dest} exists (--force to overwrite it)")
     if dest.exists() and dest.resolve() == source.resolve():
@@ -226,6 +227,20 @@ def backup(source: str | Path, dest: str | Path, *, force: bool = False) -> Back
                         integrity, time.monotonic() - started)
 
 
+def _check_destination(dest: Path) -> None:
+    """StoreError naming the destination when the copy cannot be written there: a
+    directory, or a folder that is missing, not a folder or not writable."""
+    folder = dest.parent
+    if dest.is_dir():
+        raise StoreError(f"backup: cannot write {dest}: it is a directory (give the file "
+                         "to write the copy to)")
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist"
+        raise StoreError(f"backup: cannot write {dest}: the folder {folder} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"backup: cannot write {dest}: the folder {folder} is not writable")
+
+
 def _copy(source: Path, partial: Path) -> tuple[int, int, str]:
     partial.unlink(missing_ok=True)
     try:
@@ -233,16 +248,25 @@ def _copy(source: Path, partial: Path) -> tuple[int, int, str]:
         # leaves -wal/-shm files behind, as it may not remove them on close
         writable = os.access(source, os.W_OK) and os.access(source.parent, os.W_OK)
         uri = f"{source.resolve().as_uri()}?mode={'rw' if writable else 'ro'}"
-        with closing(sqlite3.connect(uri, uri=True, timeout=30.0)) as src, \
-                closing(sqlite3.connect(partial)) as out:
-            src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # not SQLite: fails
-            src.backup(out)  # pages=-1: one step, one read snapshot of the source
-            out.execute("PRAGMA journal_mode = DELETE")
-            integrity = "; ".join(r[0] for r in out.execute("PRAGMA integrity_check"))
-            pages = int(out.execute("PRAGMA page_count").fetchone()[0])
-            page_size = int(out.execute("PRAGMA page_size").fetchone()[0])
+        src = sqlite3.connect(uri, uri=True, timeout=30.0)
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # not SQLite: fails
     except sqlite3.Error as exc:
         raise StoreError(f"cannot back up {source}: {exc}") from exc
+    with closing(src):
+        try:
+            out = sqlite3.connect(partial)
+            out.execute("PRAGMA user_version").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"backup: cannot write in {partial.parent}: {exc}") from exc
+        with closing(out):
+            try:
+                src.backup(out)  # pages=-1: one step, one read snapshot of the source
+                out.execute("PRAGMA journal_mode = DELETE")
+                integrity = "; ".join(r[0] for r in out.execute("PRAGMA integrity_check"))
+                pages = int(out.execute("PRAGMA page_count").fetchone()[0])
+                page_size = int(out.execute("PRAGMA page_size").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot back up {source} to {partial.parent}: {exc}") from exc
     return pages, page_size, integrity
 
 

@@ -1,7 +1,9 @@
 """The ``briefwatch`` command line.
 
 Commands: ``ingest``, ``report``, ``history``, ``pages``, ``demo`` here; the review commands
-``diff``, ``said``, ``search``, ``review`` and ``feed`` in :mod:`briefwatch.cli.review`.
+``diff``, ``said``, ``search``, ``review`` and ``feed`` in :mod:`briefwatch.cli.review`;
+``runs`` in :mod:`briefwatch.cli.runs`; the others in a module each. Numeric options take
+the types of :mod:`briefwatch.cli.argtypes` (nonsense values are exit 2).
 
 Exit status: 0 when the command did its job (an ingest run that completed, even if some pages
 failed — they are in the report); 2 with a one-line reason for unusable arguments (missing
@@ -25,12 +27,16 @@ from briefwatch.cli import check as cli_check
 from briefwatch.cli import maint as cli_maint
 from briefwatch.cli import reparse as cli_reparse
 from briefwatch.cli import review as cli_review
+from briefwatch.cli import runs as cli_runs
 from briefwatch.cli import serve as cli_serve
+from briefwatch.cli.argtypes import at_least
+from briefwatch.cli.argtypes import seconds as _seconds
 from briefwatch.cli.common import (
     DEFAULT_DB,
     EXIT_BUSY,
     EXIT_OK,
     EXIT_USAGE,
+    VersionAction,
     add_db,
     add_filters,
     emit_html,
@@ -71,7 +77,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         prog="briefwatch",
         description="Ingest briefing pages, keep every version, flag changed statements.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=VersionAction,
+                        help="print briefwatch's version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do (briefwatch COMMAND --help: its options)")
 
     ingest = sub.add_parser("ingest", help="one run of the ingest flow over files, directories "
                                            "and web pages")
@@ -85,8 +94,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ingest.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                         help="how to print the run's report (default: text)")
     ingest.add_argument("--quiet", action="store_true", help="print only the counts line")
-    ingest.add_argument("--chunk-size", type=int, default=64, metavar="N",
-                        help="pages per Prefect task (default: 64)")
+    ingest.add_argument("--chunk-size", type=at_least(1, "the chunk size"), default=64,
+                        metavar="N",
+                        help="pages read, parsed and stored together (one Prefect task in a "
+                             "flow run; default: 64)")
     ingest.add_argument("--wait", "--lock-wait", dest="wait", type=_seconds, default=0.0,
                         metavar="SECONDS",
                         help="if another run holds the store, wait up to SECONDS for it "
@@ -102,10 +113,15 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
                         help="run in this process without Prefect (the default when no "
                              "Prefect API is configured): the same steps, store and report")
 
-    report = sub.add_parser("report", help="print a run's change report")
+    report = sub.add_parser("report", help="print a run's change report (default: the latest "
+                                           "ingest run)")
     add_db(report)
-    report.add_argument("--run", default="latest", metavar="latest|ID")
-    report.add_argument("--format", choices=("json", "markdown", "text", "html"), default="text")
+    report.add_argument("--run", default="latest", metavar="latest|ID",
+                        help="which run: latest (default) is the most recent ingest run; an "
+                             "ID is any run, ingest or reparse (briefwatch runs lists them)")
+    report.add_argument("--format", choices=("json", "markdown", "text", "html"), default="text",
+                        help="json: the report contract (README); markdown, text; html: one "
+                             "self-contained page (default: text)")
     report.add_argument("-o", "--output", metavar="FILE|DIR",
                         help="write to FILE instead of stdout (html: a DIR gets index.html)")
     add_filters(report)
@@ -114,20 +130,24 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
                                              "changed at each")
     add_db(history)
     history.add_argument("page", metavar="PAGE", help="page key, URL or file path")
-    history.add_argument("--format", choices=("text", "json", "html"), default="text")
-    history.add_argument("-o", "--output", metavar="FILE",
+    history.add_argument("--format", choices=("text", "json", "html"), default="text",
+                         help="how to print the versions (default: text)")
+    history.add_argument("-o", "--output", metavar="FILE|DIR",
                          help="write to FILE instead of stdout (html: a DIR gets index.html)")
     add_filters(history)
 
     pages = sub.add_parser("pages", help="pages the store tracks, with status and versions")
     add_db(pages)
-    pages.add_argument("--format", choices=("text", "json"), default="text")
+    pages.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: one line per page; json: a list of page objects "
+                            "(default: text)")
 
     demo = sub.add_parser("demo", help="ingest the bundled example pages (v1, then edited v2) "
                                        "and print the change report")
     demo.add_argument("--workdir", default="briefwatch-demo", metavar="DIR",
                       help="where the demo's pages and store live (default: ./briefwatch-demo)")
-    demo.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    demo.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                      help="how to print the second run's report (default: text)")
     handlers: dict[str, Handler] = {
         "ingest": cmd_ingest,
         "report": cmd_report,
@@ -140,6 +160,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers.update(cli_maint.add_commands(sub))
     handlers.update(cli_check.add_commands(sub))
     handlers.update(cli_reparse.add_commands(sub))
+    handlers.update(cli_runs.add_commands(sub))
     return parser, handlers
 
 
@@ -156,17 +177,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
-
-
-def _seconds(value: str) -> float:
-    """A --wait value: a number of seconds >= 0."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not seconds >= 0 or seconds == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0: {value!r}")
-    return seconds
 
 
 def _print_notice(message: str) -> None:
@@ -273,10 +283,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _counts(report: Report) -> str:
-    counts = report["run"]["counts"]
-    line = ", ".join(f"{counts.get(k, 0)} {k}"
-                     for k in ("new", "changed", "unchanged", "gone", "failed"))
-    return line + (f", {counts['blocked']} blocked" if counts.get("blocked") else "")
+    return cli_runs.counts_line(report["run"]["counts"])
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -284,14 +291,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     from briefwatch.report.views import filter_report
 
     with _open_store(args.db, create=False) as store:
-        run: int | str = int(args.run) if str(args.run).isdigit() else args.run
-        report = store.run_report(run)
+        report = store.run_report(_report_run(store, args.run))
     report = filter_report(report, report_filter(args))
     if args.format == "html":
         emit_html(render(report, "html"), args.output)
     else:
         _emit(render(report, args.format), args.output)
     return EXIT_OK
+
+
+def _report_run(store: Any, run: str) -> int | str:
+    """``--run``: an ID as given; ``latest``: the most recent ingest run (a reparse run's
+    report is asked for by its ID), or the most recent run of any kind if none is an ingest."""
+    if run != "latest":
+        return int(run) if run.isdigit() else run
+    latest = store.runs(limit=1, kind="ingest")
+    return latest[0].id if latest else run
 
 
 def cmd_history(args: argparse.Namespace) -> int:

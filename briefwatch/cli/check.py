@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from briefwatch.cli.argtypes import seconds
 from briefwatch.cli.common import EXIT_OK, add_db, default_db, emit
 
 Handler = Callable[[argparse.Namespace], int]
@@ -23,8 +24,9 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     check = sub.add_parser("check", help="check the store: SQLite and full-text integrity, "
                                          "partial versions, orphan rows, dead runs")
     add_db(check)
-    check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--wait", "--lock-wait", dest="wait", type=float, default=0.0,
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="how to print the checks' findings (default: text)")
+    check.add_argument("--wait", "--lock-wait", dest="wait", type=seconds, default=0.0,
                        metavar="SECONDS",
                        help="wait up to SECONDS for a run that holds the store (default: 0)")
     return {"check": cmd_check}

@@ -19,6 +19,22 @@ DEFAULT_DB = "briefwatch.db"
 LEVEL_CHOICES = tuple(level.label for level in Level)
 
 
+class VersionAction(argparse.Action):
+    """``--version``: print ``briefwatch VERSION`` and exit 0 (the version is read only when
+    asked for; see ``briefwatch.__version__``)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import briefwatch
+
+        sys.stdout.write(f"briefwatch {briefwatch.__version__}\n")
+        parser.exit()
+
+
 def default_db() -> str:
     return os.environ.get("BRIEFWATCH_DB") or DEFAULT_DB
 
@@ -30,7 +46,8 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 
 def add_output(parser: argparse.ArgumentParser, *, html_dir: bool = False) -> None:
     where = "FILE (html: a FILE.html, or a DIR that gets index.html)" if html_dir else "FILE"
-    parser.add_argument("-o", "--output", metavar="PATH", help=f"write to {where}")
+    parser.add_argument("-o", "--output", metavar="FILE|DIR" if html_dir else "FILE",
+                        help=f"write to {where} instead of stdout")
 
 
 def add_filters(parser: argparse.ArgumentParser, *, unreviewed: bool = True) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from briefwatch.cli.argtypes import days, seconds
 from briefwatch.cli.common import EXIT_OK, add_db, default_db, emit, open_store
 
 Handler = Callable[[argparse.Namespace], int]
@@ -20,7 +21,7 @@ def add_commands(sub: Any) -> dict[str, Handler]:
         "vacuum", help="compact the store; with --drop-raw-older-than, drop old raw payloads "
                        "first (statements, versions and changes stay)")
     add_db(vacuum)
-    vacuum.add_argument("--drop-raw-older-than", type=_days, default=None, metavar="DAYS",
+    vacuum.add_argument("--drop-raw-older-than", type=days, default=None, metavar="DAYS",
                         help="drop the raw bytes of versions created more than DAYS days ago "
                              "(0: all); only a re-parse needs them")
     vacuum.add_argument("--keep-current", action=argparse.BooleanOptionalAction, default=True,
@@ -28,30 +29,23 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                              "its age (default: keep)")
     vacuum.add_argument("--dry-run", action="store_true",
                         help="say what would be dropped; write nothing")
-    vacuum.add_argument("--wait", "--lock-wait", dest="lock_wait", type=float, default=0.0,
+    vacuum.add_argument("--wait", "--lock-wait", dest="lock_wait", type=seconds, default=0.0,
                         metavar="SECONDS",
                         help="wait this long for a store another run holds (default: 0, "
                              "refuse at once with exit status 3)")
-    vacuum.add_argument("--format", choices=("text", "json"), default="text")
+    vacuum.add_argument("--format", choices=("text", "json"), default="text",
+                        help="how to print what was done (default: text)")
 
     backup = sub.add_parser(
         "backup", help="a consistent copy of the store (SQLite online backup; safe while a "
                        "run writes)")
-    backup.add_argument("dest", metavar="DEST", help="file to write the copy to")
+    backup.add_argument("dest", metavar="DEST",
+                        help="file to write the copy to (in a folder that exists)")
     add_db(backup)
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
-    backup.add_argument("--format", choices=("text", "json"), default="text")
+    backup.add_argument("--format", choices=("text", "json"), default="text",
+                        help="how to print what was copied (default: text)")
     return {"vacuum": cmd_vacuum, "backup": cmd_backup}
-
-
-def _days(value: str) -> float:
-    try:
-        days = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
-    if days < 0 or days != days:
-        raise argparse.ArgumentTypeError(f"days must be >= 0, not {value}")
-    return days
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from briefwatch.cli.argtypes import seconds
 from briefwatch.cli.common import EXIT_OK, add_db, add_output, emit, open_store, page_argument
 
 Handler = Callable[[argparse.Namespace], int]
@@ -35,8 +36,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
                               "UTC unless it says otherwise)")
     reparse.add_argument("--dry-run", action="store_true",
                          help="parse and report what would change; write nothing")
-    reparse.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    reparse.add_argument("--wait", "--lock-wait", dest="lock_wait", type=float, default=0.0,
+    reparse.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                         help="how to print the reparse run's report (default: text)")
+    reparse.add_argument("--wait", "--lock-wait", dest="lock_wait", type=seconds, default=0.0,
                          metavar="SECONDS",
                          help="wait this long for a store another run holds (default: 0)")
     add_output(reparse)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from briefwatch.cli.argtypes import at_least
 from briefwatch.cli.common import (
     EXIT_OK,
     LEVEL_CHOICES,
@@ -27,6 +28,7 @@ from briefwatch.errors import BriefwatchError
 
 Handler = Callable[[argparse.Namespace], int]
 REVIEW_STATUSES = ("reviewed", "dismissed", "flagged", "unreviewed")
+_VERSION = at_least(1, "a version number")
 
 
 def _json(data: Any) -> str:
@@ -38,53 +40,61 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     diff = sub.add_parser("diff", help="compare any two versions of a page")
     add_db(diff)
     diff.add_argument("page", metavar="PAGE", help="page key, URL or file path")
-    diff.add_argument("--from", dest="from_version", type=int, metavar="N",
-                      help="older version number (default: the one before --to)")
-    diff.add_argument("--to", dest="to_version", type=int, metavar="M",
-                      help="newer version number (default: the current version)")
-    diff.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
-    add_output(diff)
+    diff.add_argument("--from", dest="from_version", type=_VERSION, metavar="N",
+                      help="older version number, from 1 (default: the one before --to)")
+    diff.add_argument("--to", dest="to_version", type=_VERSION, metavar="M",
+                      help="newer version number, from 1 (default: the current version)")
+    diff.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text",
+                      help="how to print the changes (default: text)")
+    add_output(diff, html_dir=True)
     add_filters(diff, unreviewed=False)
 
     said = sub.add_parser("said", help="a speaker's statements and how they changed")
     add_db(said)
     said.add_argument("speaker", metavar="NAME",
                       help="part of the speaker's name, any case (\"Dillon\", \"jean-pierre\")")
-    said.add_argument("--format", choices=("text", "json", "html"), default="text")
-    add_output(said)
+    said.add_argument("--format", choices=("text", "json", "html"), default="text",
+                      help="how to print the statements (default: text)")
+    add_output(said, html_dir=True)
     add_filters(said)
 
     search = sub.add_parser("search", help="full-text search over every stored statement")
     add_db(search)
-    search.add_argument("query", metavar="WORDS", help="words to find (stemmed: casualty "
-                                                       "finds casualties)")
+    search.add_argument("query", nargs="+", metavar="WORDS",
+                        help="words to find, quoted or not (search Tal Afar; stemmed: "
+                             "casualty finds casualties)")
     search.add_argument("--speaker", metavar="NAME", help="only statements by this speaker "
                                                           "(part of the name, any case)")
-    search.add_argument("--limit", type=int, default=50, metavar="N",
-                        help="at most N statements (default: 50)")
-    search.add_argument("--format", choices=("text", "json", "html"), default="text")
-    add_output(search)
+    search.add_argument("--limit", type=at_least(1, "the number of statements"), default=50,
+                        metavar="N", help="at most N statements (default: 50)")
+    search.add_argument("--format", choices=("text", "json", "html"), default="text",
+                        help="how to print the statements found (default: text)")
+    add_output(search, html_dir=True)
 
     review = sub.add_parser("review", help="record a review of changes (or show one)")
     add_db(review)
-    review.add_argument("change_ids", nargs="+", type=int, metavar="CHANGE_ID",
+    review.add_argument("change_ids", nargs="+", type=at_least(1, "a change id"),
+                        metavar="CHANGE_ID",
                         help="id of a stored change (reports show it)")
     review.add_argument("--status", choices=REVIEW_STATUSES,
                         help="new review state; without it, show the change and its reviews")
-    review.add_argument("--note", help="why (kept with the review)")
+    review.add_argument("--note", metavar="TEXT", help="why (kept with the review)")
     review.add_argument("--by", default=None, metavar="NAME",
                         help="reviewer (default: $BRIEFWATCH_REVIEWER, else $USER)")
-    review.add_argument("--format", choices=("text", "json"), default="text")
+    review.add_argument("--format", choices=("text", "json"), default="text",
+                        help="how to print the changes (default: text)")
 
     feed = sub.add_parser("feed", help="an Atom feed of changes, one entry per changed page "
                                        "per run")
     add_db(feed)
     add_output(feed)
-    feed.add_argument("--runs", type=int, default=20, metavar="N",
+    feed.add_argument("--runs", type=at_least(1, "the number of runs"), default=20,
+                      metavar="N",
                       help="the N most recent runs (default: 20)")
     feed.add_argument("--min-significance", choices=LEVEL_CHOICES, default=None,
                       help="leave out changes below this level")
-    feed.add_argument("--title", default=None, help="feed title")
+    feed.add_argument("--title", default=None, metavar="TEXT",
+                      help="feed title (default: \"briefwatch: changed briefing statements\")")
     feed.add_argument("--feed-url", default=None, metavar="URL",
                       help="where the feed will be published (its rel=self link)")
     feed.add_argument("--id", dest="feed_id", default=None, metavar="IRI",
@@ -131,13 +141,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     page = page_argument(args.page)
     with open_store(args.db, create=False) as store:
         key = store.page_key(page)
-        to_number = args.to_version or store.current_version_number(page)
-        from_number = args.from_version if args.from_version is not None else to_number - 1
-        if from_number < 1:
-            raise BriefwatchError(f"page {page!r} has only one version before v{to_number}; "
-                                  f"nothing to compare (use --from and --to)")
+        to_number = (store.current_version_number(page) if args.to_version is None
+                     else args.to_version)
+        new_id = store.version_id(page, to_number)  # the version asked for exists?
+        from_number = _from_version(page, args.from_version, to_number)
         old = store.load_version(store.version_id(page, from_number))
-        new = store.load_version(store.version_id(page, to_number))
+        new = store.load_version(new_id)
     doc = new.document
     entry = diff_page(diff_documents(old.document, doc), key=key, url=doc.url, title=doc.title,
                       from_version=from_number, to_version=to_number)
@@ -151,6 +160,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         emit(diff_text(entry), args.output)
     return EXIT_OK
+
+
+def _from_version(page: str, asked: int | None, to_number: int) -> int:
+    """The older side of ``diff``: as asked, else the version before ``to_number``."""
+    if asked is not None:
+        return asked
+    if to_number == 1:
+        raise BriefwatchError(f"page {page!r}: v1 is its first version, there is none before "
+                              "it to compare with (--from N compares version N with v1)")
+    return to_number - 1
 
 
 def cmd_said(args: argparse.Namespace) -> int:
@@ -177,16 +196,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     from briefwatch.report.html import render_search_html
     from briefwatch.report.review import search_text
 
-    if args.limit < 1:
-        raise BriefwatchError("--limit must be at least 1")
+    query = " ".join(args.query)
     with open_store(args.db, create=False) as store:
-        hits = [asdict(h) for h in store.search(args.query, args.limit, speaker=args.speaker)]
+        hits = [asdict(h) for h in store.search(query, args.limit, speaker=args.speaker)]
     if args.format == "json":
         emit(_json(hits), args.output)
     elif args.format == "html":
-        emit_html(render_search_html(args.query, hits), args.output)
+        emit_html(render_search_html(query, hits), args.output)
     else:
-        emit(search_text(args.query, hits), args.output)
+        emit(search_text(query, hits), args.output)
     return EXIT_OK
 
 
@@ -220,8 +238,6 @@ def cmd_feed(args: argparse.Namespace) -> int:
     from briefwatch.diff.significance import parse_level
     from briefwatch.report.atom import DEFAULT_TITLE, FeedOptions, build_feed, feed_id_for
 
-    if args.runs < 1:
-        raise BriefwatchError("--runs must be at least 1")
     db = args.db or default_db()
     with open_store(db, create=False) as store:
         # ingest runs only: a reparse run's report lists re-read versions, not changes

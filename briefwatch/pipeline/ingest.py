@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from briefwatch.contract import Report
-from briefwatch.errors import StoreBusyError, StoreError
+from briefwatch.errors import OptionError, StoreBusyError, StoreError
 from briefwatch.pipeline import delivery, progress
-from briefwatch.pipeline.sources import SourceItem, discover, resolve_sources
+from briefwatch.pipeline.sources import SourceItem, discover, resolve_sources, without_pages
 from briefwatch.pipeline.steps import (
     IngestOptions,
     PageResult,
@@ -35,6 +35,7 @@ from briefwatch.pipeline.web import (
     parse_fetched,
     plan_web,
     record_problems,
+    sources_listing_nothing,
     store_fetched,
     validators_for,
 )
@@ -73,6 +74,14 @@ class IngestRequest:
     options: IngestOptions = field(default=IngestOptions())
     runner: str = RUNNER_IN_PROCESS
 
+    def __post_init__(self) -> None:
+        """OptionError for values that would make the run quietly do nothing or wrong."""
+        if self.chunk_size < 1:
+            raise OptionError(f"chunk_size must be at least 1, not {self.chunk_size}")
+        if not self.lock_wait >= 0:
+            raise OptionError(f"lock_wait must be a number of seconds >= 0, not "
+                              f"{self.lock_wait}")
+
     def run_options(self) -> dict[str, Any]:
         """The options stored with the run (and shown in its report): chunk size, config,
         and which runner ran it (``prefect flow`` or ``in-process``)."""
@@ -81,7 +90,9 @@ class IngestRequest:
 
 
 def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
-    return [list(items[i:i + size]) for i in range(0, len(items), max(1, size))]
+    """``items`` in lists of ``size`` (at least 1)."""
+    size = max(1, size)
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 def uses_process_pool(pages: int, options: IngestOptions) -> bool:
@@ -259,6 +270,8 @@ def run_ingest(request: IngestRequest, steps: IngestSteps | None = None) -> Repo
         run_id = store.start_run(request.sources, flow_run_id=request.flow_run_id,
                                  options=request.run_options())
         items = steps.discover(local) if local else []
+        for line in without_pages(local, items) if local else []:
+            _tell(steps, line)
         known = store.location_hashes([i.location for i in items])
         done = 0
         for results in steps.parsed_chunks(items, known, options):
@@ -289,6 +302,8 @@ def _ingest_web(steps: IngestSteps, db_path: str, run_id: int, store: Store, url
     counts: dict[str, int] = {}
     with Fetcher(config.fetch) as fetcher:
         plan = steps.plan_web(db_path, run_id, urls, config, fetcher)
+        for line in sources_listing_nothing(plan, config):
+            _tell(steps, line)
         items = list(plan.items)
         states = store.web_states([i.url for i in items])
         steps.log(logging.INFO, "fetching %d page(s) from %d host(s), %d conditionally (ETag /"
@@ -307,6 +322,12 @@ def _ingest_web(steps: IngestSteps, db_path: str, run_id: int, store: Store, url
             steps.log(logging.INFO, "%d/%d web page(s) done (%s)", done, len(items),
                       ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return {i.url for i in items}
+
+
+def _tell(steps: IngestSteps, message: str) -> None:
+    """``message`` to whoever watches the run (the terminal of ``briefwatch ingest``), and
+    into the run's log (a warning when nobody watches)."""
+    steps.log(logging.INFO if progress.notice(message) else logging.WARNING, message)
 
 
 def _directory_roots(sources: Sequence[str]) -> set[str]:

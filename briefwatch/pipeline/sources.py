@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,39 @@ def discover(sources: Sequence[str]) -> list[SourceItem]:
                 seen.add(uri)
                 items.append(SourceItem(uri, str(path), root_uri))
     return items
+
+
+def without_pages(sources: Sequence[str], items: Sequence[SourceItem]) -> list[str]:
+    """One line for each directory among ``sources`` in which :func:`discover` (which gave
+    ``items``) found no page, saying what it holds instead (a run over it reads nothing, and
+    must not look like one that read pages and found them unchanged). A directory whose pages
+    an earlier SOURCE named already is not one of them."""
+    found = {item.source_root for item in items}
+    lines = []
+    for source, root in zip(sources, resolve_sources(sources), strict=True):
+        if root.is_dir() and root.as_uri() not in found and next(iter(_walk(root)), None) is None:
+            found.add(root.as_uri())  # the same directory twice: said once
+            lines.append(f"SOURCE {source} has no pages ({_other_files(root)}; a page is a "
+                         f"{_SUFFIX_LIST} file): nothing read from it")
+    return lines
+
+
+_SUFFIX_LIST = ", ".join(sorted(PAGE_SUFFIXES)[:-1]) + " or " + sorted(PAGE_SUFFIXES)[-1]
+
+
+def _other_files(root: Path, shown: int = 5) -> str:
+    """What a directory without pages holds: ``it is empty`` / ``it holds 3 other files:
+    .bin, .csv``."""
+    suffixes: Counter[str] = Counter()
+    for _dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
+        suffixes.update(Path(name).suffix.lower() or "no suffix" for name in filenames)
+    if not suffixes:
+        return "it is empty"
+    kinds = sorted(suffixes)
+    more = f" and {len(kinds) - shown} more kinds" if len(kinds) > shown else ""
+    count = sum(suffixes.values())
+    return (f"it holds {count} other file{'s' if count != 1 else ''}: "
+            f"{', '.join(kinds[:shown])}{more}")
 
 
 def _walk(root: Path) -> Iterable[Path]:

@@ -99,6 +99,24 @@ def plan_web(store: Store, run_id: int, urls: Sequence[str], config: WebConfig,
                    tuple(summaries))
 
 
+def sources_listing_nothing(plan: WebPlan, config: WebConfig) -> list[str]:
+    """One line for each source whose documents were read but list no page (an empty feed
+    or sitemap, an index page without article links, or links that include / exclude all
+    leave out): it gives this run no new page. A document that could not be read is a failed
+    outcome of the run already, not one of these."""
+    specs = {spec.name: spec for spec in config.sources}
+    lines = []
+    for summary in plan.sources:
+        spec = specs.get(summary.name)
+        if spec is None or summary.listed or summary.errors:
+            continue
+        where = f"its {spec.kind} {spec.url}" if spec.url else "its URL list"
+        admitted_by = " that include / exclude admit" if spec.include or spec.exclude else ""
+        lines.append(f"source {spec.name}: {where} lists no pages{admitted_by}; "
+                     f"{summary.tracked} page(s) tracked before are read")
+    return lines
+
+
 def _discover(spec: SourceSpec, fetcher: Fetcher) -> Discovery:
     if spec.kind == "urls":
         return Discovery(urls=spec.urls)

@@ -118,12 +118,18 @@ def outcome_counts(db: Database, run_id: int) -> dict[str, int]:
     return counts
 
 
+def stored_counts(db: Database, row: Row) -> dict[str, int]:
+    """A ``runs`` row's outcome counts: as stored when it finished, else (running, or killed
+    before it counted) its outcomes so far; outcomes added since it ran count 0."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    counts.update(from_json(row["counts"]) if row["counts"] else outcome_counts(db, row["id"]))
+    return counts
+
+
 def run_summary(db: Database, run_id: int) -> RunSummary:
     row = _first(db, "SELECT * FROM runs WHERE id = ?", [run_id])
     if row is None:
         raise RunNotFoundError(f"no run {run_id}")
-    counts = dict.fromkeys(OUTCOMES, 0)  # runs stored before an outcome existed: 0
-    counts.update(from_json(row["counts"]) if row["counts"] else outcome_counts(db, run_id))
     return RunSummary(
         id=row["id"],
         status=row["status"],
@@ -131,7 +137,7 @@ def run_summary(db: Database, run_id: int) -> RunSummary:
         finished_at=row["finished_at"],
         flow_run_id=row["flow_run_id"],
         sources=tuple(from_json(row["sources"])),
-        counts=counts,
+        counts=stored_counts(db, row),
         options=from_json(row["options"]) or {},
     )
 

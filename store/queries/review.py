@@ -89,7 +89,8 @@ def version_id(db: Database, page: str, number: int) -> int:
     if row is None:
         count = _first(db, "SELECT count(*) AS n FROM versions WHERE page_id = ?", [page_id])
         have = count["n"] if count else 0
-        raise VersionNotFoundError(f"page {page!r} has no version {number} (it has 1..{have})")
+        has = f"only v1 to v{have}" if have > 1 else "only v1" if have else "no versions"
+        raise VersionNotFoundError(f"page {page!r} has no version {number}: it has {has}")
     return int(row["id"])
 
 

@@ -44,15 +44,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("e2e")
     pages, db = base / "pages", base / "store.db"
     out: dict[str, Any] = {"pages": pages, "db": db}
+    empty = base / "empty"  # a SOURCE without pages, in the last run: it says so
+    empty.mkdir()
     for label, src in (("v1", "v1"), ("v2", "v2"), ("again", "v2")):
         _copy(EXAMPLES / src, pages)
         import io
-        from contextlib import redirect_stdout
+        from contextlib import redirect_stderr, redirect_stdout
 
-        buf = io.StringIO()
-        with redirect_stdout(buf):
-            assert main(["ingest", str(pages), "--db", str(db), "--format", "json", "--flow"]) == 0
+        buf, err = io.StringIO(), io.StringIO()
+        extra = [str(empty)] if label == "again" else []
+        with redirect_stdout(buf), redirect_stderr(err):
+            assert main(["ingest", str(pages), *extra, "--db", str(db), "--format", "json",
+                         "--flow"]) == 0
         out[label] = json.loads(buf.getvalue())
+        out[f"{label}-stderr"] = err.getvalue()
+    out["empty"] = empty
     return out
 
 
@@ -128,6 +134,13 @@ def test_rerun_unchanged(runs: dict[str, Any]) -> None:
     assert counts == {"new": 0, "changed": 0, "unchanged": 3, "gone": 0, "failed": 0,
                       "blocked": 0}
     assert all(p["changes"] == [] for p in runs["again"]["pages"])
+
+
+def test_a_flow_run_says_a_source_has_no_pages(runs: dict[str, Any]) -> None:
+    notice = (f"briefwatch: SOURCE {runs['empty']} has no pages (it is empty; a page is a "
+              ".htm, .html, .md or .txt file): nothing read from it")
+    assert runs["again-stderr"].splitlines().count(notice) == 1
+    assert "no pages" not in runs["v1-stderr"] + runs["v2-stderr"]
 
 
 def test_report_history_pages_commands(runs: dict[str, Any], capsys: pytest.CaptureFixture[str],

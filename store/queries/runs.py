@@ -1,0 +1,43 @@
+"""The runs of a store as ``briefwatch runs`` lists them (``briefwatch.contract.RunRow``):
+newest first, optionally of one kind (``ingest`` / ``reparse``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from briefwatch.contract import RUN_KINDS, RunRow
+from briefwatch.store.queries.report import stored_counts
+from briefwatch.store.rows import Row, from_json
+
+__all__ = ["RUN_KINDS", "run_rows"]
+
+
+def run_rows(db: Database, *, limit: int, kind: str | None = None) -> list[RunRow]:
+    """At most ``limit`` runs (of ``kind`` when given), newest first."""
+    where, params = ("", []) if kind is None else ("WHERE kind = ? ", [kind])
+    rows = db.query(
+        "SELECT id, kind, status, started_at, finished_at, counts, flow_run_id, options, "
+        f"sources, reported_at, reported_in FROM runs {where}ORDER BY id DESC LIMIT ?",
+        [*params, limit])
+    return [_run_row(db, row) for row in rows]
+
+
+def _run_row(db: Database, row: Row) -> RunRow:
+    options: dict[str, Any] = from_json(row["options"]) or {}
+    runner = options.get("runner")
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+        "counts": stored_counts(db, row),
+        "flow_run_id": row["flow_run_id"],
+        "runner": runner if isinstance(runner, str) else None,
+        "sources": list(from_json(row["sources"]) or []),
+        "delivered": row["reported_at"] is not None,
+        "reported_at": row["reported_at"],
+        "reported_in": row["reported_in"],
+    }
