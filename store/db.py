@@ -262,10 +262,8 @@ class Store:
     @_serialised
     def runs(self, limit: int = 50, *, kind: str | None = None) -> list[RunSummary]:
         """The most recent runs (of ``kind``, e.g. "ingest", when given), newest first."""
-        where = "" if kind is None else "WHERE kind = ? "
-        params: list[Any] = [] if kind is None else [kind]
-        sql = f"SELECT id FROM runs {where}ORDER BY id DESC LIMIT ?"
-        ids = [r[0] for r in self.db.execute(sql, [*params, limit])]
+        sql, params = runs_data.newest_runs_sql("id", limit=limit, kind=kind)
+        ids = [r[0] for r in self.db.execute(sql, params)]
         return [report_data.run_summary(self.db, run_id) for run_id in ids]
 
     @_serialised

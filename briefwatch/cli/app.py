@@ -21,7 +21,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefwatch.cli import check as cli_check
 from briefwatch.cli import maint as cli_maint
@@ -48,6 +48,9 @@ from briefwatch.cli.common import emit as _emit
 from briefwatch.cli.common import open_store as _open_store
 from briefwatch.contract import Report
 from briefwatch.errors import BriefwatchError, StoreBusyError
+
+if TYPE_CHECKING:
+    from briefwatch.store import Store
 
 __all__ = ["DEFAULT_DB", "EXAMPLES", "EXIT_BUSY", "EXIT_OK", "EXIT_USAGE", "build_parser",
            "main"]
@@ -300,7 +303,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report_run(store: Any, run: str) -> int | str:
+def _report_run(store: Store, run: str) -> int | str:
     """``--run``: an ID as given; ``latest``: the most recent ingest run (a reparse run's
     report is asked for by its ID), or the most recent run of any kind if none is an ingest."""
     if run != "latest":
